@@ -1,0 +1,96 @@
+{#- Engine-specific SQL behind adapter.dispatch, so models stay portable (DuckDB today, Spark later).
+    `default__` variants are written for Spark SQL; DuckDB overrides where it differs. -#}
+
+{% macro json_str(column, path) -%}
+    {{ return(adapter.dispatch('json_str', 'waymark')(column, path)) }}
+{%- endmacro %}
+{% macro default__json_str(column, path) -%}
+    get_json_object({{ column }}, '{{ path }}')
+{%- endmacro %}
+{% macro duckdb__json_str(column, path) -%}
+    json_extract_string({{ column }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro json_valid(column) -%}
+    {{ return(adapter.dispatch('json_valid', 'waymark')(column)) }}
+{%- endmacro %}
+{% macro default__json_valid(column) -%}
+    (from_json({{ column }}, 'map<string,string>') is not null)
+{%- endmacro %}
+{% macro duckdb__json_valid(column) -%}
+    coalesce(json_type(try_cast({{ column }} as json)) = 'OBJECT', false)
+{%- endmacro %}
+
+{% macro regex_match(column, pattern) -%}
+    {{ return(adapter.dispatch('regex_match', 'waymark')(column, pattern)) }}
+{%- endmacro %}
+{% macro default__regex_match(column, pattern) -%}
+    ({{ column }} rlike {{ pattern }})
+{%- endmacro %}
+{% macro duckdb__regex_match(column, pattern) -%}
+    regexp_matches({{ column }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro regex_replace_all(column, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'waymark')(column, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regex_replace_all(column, pattern, replacement) -%}
+    regexp_replace({{ column }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+{% macro duckdb__regex_replace_all(column, pattern, replacement) -%}
+    regexp_replace({{ column }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{#- ISO-8601 text (with 'Z' or an offset, or none meaning UTC) to a UTC timestamp; null when
+    unparseable, so the caller can quarantine the row instead of failing the build. -#}
+{% macro parse_utc_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_utc_timestamp', 'waymark')(column)) }}
+{%- endmacro %}
+{% macro default__parse_utc_timestamp(column) -%}
+    to_utc_timestamp(try_to_timestamp({{ column }}), 'UTC')
+{%- endmacro %}
+{% macro duckdb__parse_utc_timestamp(column) -%}
+    cast(timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz)) as timestamp)
+{%- endmacro %}
+
+{#- Deterministic short hash used for stable ids (first 16 hex chars of md5). -#}
+{% macro short_hash(expression) -%}
+    substring({{ dbt.hash(expression) }}, 1, 16)
+{%- endmacro %}
+
+{#- The instant every time-dependent rule is evaluated at. -#}
+{% macro as_of() -%}
+    cast('{{ var("as_of") }}' as timestamp)
+{%- endmacro %}
+
+{#- The original row as a JSON object of text fields, kept with quarantined rows so nothing is lost. -#}
+{% macro raw_row_json(columns) -%}
+    {{ return(adapter.dispatch('raw_row_json', 'waymark')(columns)) }}
+{%- endmacro %}
+{% macro default__raw_row_json(columns) -%}
+    to_json(named_struct({% for column in columns %}'{{ column }}', `{{ column }}`{{ ', ' if not loop.last }}{% endfor %}))
+{%- endmacro %}
+{% macro duckdb__raw_row_json(columns) -%}
+    {%- if not columns %}cast(null as varchar){% else -%}
+    cast(json_object({% for column in columns %}'{{ column }}', "{{ column }}"{{ ', ' if not loop.last }}{% endfor %}) as varchar)
+    {%- endif %}
+{%- endmacro %}
+
+{#- A timestamp as fixed-width text that sorts in time order (microsecond precision). -#}
+{% macro sortable_timestamp(column) -%}
+    {{ return(adapter.dispatch('sortable_timestamp', 'waymark')(column)) }}
+{%- endmacro %}
+{% macro default__sortable_timestamp(column) -%}
+    date_format({{ column }}, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS")
+{%- endmacro %}
+{% macro duckdb__sortable_timestamp(column) -%}
+    strftime({{ column }}, '%Y-%m-%dT%H:%M:%S.%f')
+{%- endmacro %}
+
+{#- Marks a CTE that is read more than once to be computed once. DuckDB may otherwise inline it
+    at every reference, which makes iterative CTE chains exponential; Spark reuses exchanges. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'waymark')()) }}
+{%- endmacro %}
+{% macro default__materialized_cte() -%}{%- endmacro %}
+{% macro duckdb__materialized_cte() -%}materialized{%- endmacro %}

@@ -1,0 +1,55 @@
+{{ config(materialized="table") }}
+{#- Every consent change as landed, with its identifier normalised by type. -#}
+with source as (
+    {{ waymark.read_landed_csv('consent', 'consent_records') }}
+),
+
+typed as (
+    select
+        nullif(trim(consent_id), '') as consent_id,
+        lower(nullif(trim(identifier_type), '')) as identifier_type,
+        nullif(trim(identifier_value), '') as identifier_value_raw,
+        case lower(trim(identifier_type))
+            when 'email' then {{ waymark.normalize_email('identifier_value') }}
+            when 'phone' then {{ waymark.normalize_phone('identifier_value') }}
+            when 'user_id' then nullif(trim(identifier_value), '')
+        end as identifier_value_normalized,
+        lower(nullif(trim(purpose), '')) as purpose,
+        lower(nullif(trim(status), '')) as status,
+        lower(nullif(trim(source), '')) as consent_source,
+        {{ waymark.parse_utc_timestamp('recorded_at') }} as recorded_at,
+        {{ waymark.raw_row_json(waymark.source_columns('consent', 'consent_records')) }} as _raw_row,
+        _source_file
+    from source
+),
+
+checked as (
+    select
+        consent_id,
+        identifier_type,
+        case
+            when identifier_type = 'email' then {{ waymark.clean_identifier('email', 'identifier_value_normalized') }}
+            when identifier_type = 'phone' then {{ waymark.clean_identifier('phone', 'identifier_value_normalized') }}
+            when identifier_type = 'user_id' then {{ waymark.clean_identifier('user_id', 'identifier_value_normalized') }}
+        end as identifier_value,
+        purpose,
+        status,
+        consent_source,
+        recorded_at,
+        case
+            when consent_id is null then 'missing_key: consent_id'
+            when recorded_at is null then 'unparseable_timestamp: recorded_at'
+            when identifier_type not in ('email', 'phone', 'user_id') or identifier_type is null
+                then 'unknown_identifier_type: identifier_type'
+            when identifier_value_normalized is null then 'malformed_identifier: identifier_value'
+            when purpose not in ('email_marketing', 'sms_marketing', 'ads_personalisation') or purpose is null
+                then 'unknown_purpose: purpose'
+            when status not in ('granted', 'denied', 'revoked') or status is null then 'unknown_status: status'
+        end as _quarantine_reason,
+        cast(null as {{ dbt.type_string() }}) as _invalid_fields,
+        _raw_row,
+        _source_file
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,52 @@
+{{ config(materialized="table") }}
+{#- Every CRM contact row as landed, typed and normalised, with the reason it cannot be used
+    (`_quarantine_reason`) or the identifiers that failed validation (`_invalid_fields`). -#}
+with source as (
+    {{ waymark.read_landed_csv('crm', 'contacts') }}
+),
+
+typed as (
+    select
+        nullif(trim(contact_id), '') as crm_contact_id,
+        nullif(trim(email), '') as email_raw,
+        nullif(trim(phone), '') as phone_raw,
+        {{ waymark.normalize_email('email') }} as email_normalized,
+        {{ waymark.normalize_phone('phone', 'country') }} as phone_normalized,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(company), '') as company,
+        nullif(trim(owner), '') as owner,
+        upper(nullif(trim(country), '')) as country,
+        {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
+        {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
+        {{ waymark.raw_row_json(waymark.source_columns('crm', 'contacts')) }} as _raw_row,
+        _source_file
+    from source
+),
+
+checked as (
+    select
+        crm_contact_id,
+        {{ waymark.clean_identifier('email', 'email_normalized') }} as email,
+        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        first_name,
+        last_name,
+        company,
+        owner,
+        country,
+        created_at,
+        coalesce(updated_at_parsed, created_at) as updated_at,
+        case
+            when crm_contact_id is null then 'missing_key: contact_id'
+            when created_at is null then 'unparseable_timestamp: created_at'
+        end as _quarantine_reason,
+        {{ waymark.invalid_fields([
+            ('email', 'email_raw', 'email_normalized'),
+            ('phone', 'phone_raw', 'phone_normalized'),
+        ]) }} as _invalid_fields,
+        _raw_row,
+        _source_file
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,138 @@
+{{ config(materialized="incremental", incremental_strategy="append", on_schema_change="fail") }}
+{#- Every line of every landed event file, parsed from the Segment spec, with the reason a line
+    cannot be used. Incremental on file name: a build reads only files it has not loaded. -#}
+{%- set files = waymark.unloaded_files('events', ['*.jsonl', '*.jsonl.gz'], this if is_incremental() else none) -%}
+
+with lines as (
+    {{ waymark.read_jsonl_lines(files) }}
+),
+
+parsed as (
+    select
+        raw,
+        _source_file,
+        {{ waymark.json_valid('raw') }} as is_valid_json
+    from lines
+),
+
+documents as (
+    {#- Only valid JSON reaches the extractors: engines evaluate both branches of a CASE. -#}
+    select
+        raw,
+        _source_file,
+        is_valid_json,
+        case when is_valid_json then raw end as document
+    from parsed
+),
+
+fields as (
+    select
+        {%- set text_fields = {
+            'message_id': '$.messageId', 'event_type': '$.type', 'anonymous_id_raw': '$.anonymousId',
+            'user_id_raw': '$.userId', 'previous_id_raw': '$.previousId', 'group_id': '$.groupId',
+            'track_event': '$.event', 'page_name': '$.name', 'timestamp_raw': '$.timestamp',
+            'original_timestamp_raw': '$.originalTimestamp', 'email_raw': '$.traits.email',
+            'phone_raw': '$.traits.phone', 'first_name': '$.traits.first_name',
+            'last_name': '$.traits.last_name', 'country': '$.traits.country',
+            'trait_timezone': '$.traits.timezone', 'context_timezone': '$.context.timezone',
+            'locale': '$.context.locale', 'page_url': '$.context.page.url',
+            'device_type': '$.context.device.type', 'campaign_source': '$.context.campaign.source',
+            'campaign_medium': '$.context.campaign.medium', 'campaign_name': '$.context.campaign.name',
+            'properties': '$.properties', 'traits': '$.traits',
+        } %}
+        {%- for alias, path in text_fields.items() %}
+        nullif(trim({{ waymark.json_str('document', path) }}), '') as {{ alias }},
+        {%- endfor %}
+        raw,
+        is_valid_json,
+        _source_file
+    from documents
+),
+
+typed as (
+    select
+        message_id as event_id,
+        lower(event_type) as event_type,
+        coalesce(track_event, page_name) as event_name,
+        {{ waymark.clean_identifier('anonymous_id', 'anonymous_id_raw') }} as anonymous_id,
+        {{ waymark.clean_identifier('user_id', 'user_id_raw') }} as user_id,
+        {{ waymark.clean_identifier('user_id', 'previous_id_raw') }} as previous_id,
+        group_id,
+        {{ waymark.clean_identifier('email', waymark.normalize_email('email_raw')) }} as email,
+        {{ waymark.clean_identifier('phone', waymark.normalize_phone('phone_raw', 'country')) }} as phone,
+        first_name,
+        last_name,
+        upper(country) as country,
+        coalesce(trait_timezone, context_timezone) as timezone,
+        locale,
+        page_url,
+        device_type,
+        campaign_source,
+        campaign_medium,
+        campaign_name,
+        properties,
+        traits,
+        coalesce(
+            {{ waymark.parse_utc_timestamp('timestamp_raw') }},
+            {{ waymark.parse_utc_timestamp('original_timestamp_raw') }}
+        ) as occurred_at,
+        email_raw,
+        phone_raw,
+        {{ waymark.normalize_email('email_raw') }} as email_normalized,
+        {{ waymark.normalize_phone('phone_raw', 'country') }} as phone_normalized,
+        anonymous_id_raw,
+        user_id_raw,
+        previous_id_raw,
+        track_event,
+        raw as _raw_row,
+        is_valid_json,
+        _source_file
+    from fields
+),
+
+checked as (
+    select
+        event_id,
+        event_type,
+        event_name,
+        anonymous_id,
+        user_id,
+        previous_id,
+        group_id,
+        email,
+        phone,
+        first_name,
+        last_name,
+        country,
+        timezone,
+        locale,
+        page_url,
+        device_type,
+        campaign_source,
+        campaign_medium,
+        campaign_name,
+        properties,
+        traits,
+        occurred_at,
+        case
+            when not is_valid_json then 'invalid_json'
+            when event_id is null then 'missing_key: messageId'
+            when event_type is null
+                or event_type not in ('track', 'identify', 'page', 'screen', 'group', 'alias')
+                then 'unknown_type: type'
+            when occurred_at is null then 'unparseable_timestamp: timestamp'
+            when anonymous_id_raw is null and user_id_raw is null
+                then 'missing_identity: anonymousId or userId'
+            when event_type = 'track' and track_event is null then 'missing_field: event'
+            when event_type = 'alias' and previous_id_raw is null then 'missing_field: previousId'
+        end as _quarantine_reason,
+        {{ waymark.invalid_fields([
+            ('email', 'email_raw', 'email_normalized'),
+            ('phone', 'phone_raw', 'phone_normalized'),
+        ]) }} as _invalid_fields,
+        _raw_row,
+        _source_file
+    from typed
+)
+
+select * from checked

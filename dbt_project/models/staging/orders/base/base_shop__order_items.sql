@@ -1,0 +1,33 @@
+{{ config(materialized="table") }}
+{#- Every order line as landed and typed, with `_quarantine_reason`. -#}
+with source as (
+    {{ waymark.read_landed_csv('shop', 'order_items') }}
+),
+
+typed as (
+    select
+        nullif(trim(order_id), '') as order_id,
+        try_cast(nullif(trim(line_number), '') as integer) as line_number,
+        nullif(trim(product_id), '') as product_id,
+        nullif(trim(product_name), '') as product_name,
+        nullif(trim(category), '') as category,
+        try_cast(nullif(trim(quantity), '') as integer) as quantity,
+        try_cast(nullif(trim(unit_price), '') as decimal(18, 2)) as unit_price,
+        {{ waymark.raw_row_json(waymark.source_columns('shop', 'order_items')) }} as _raw_row,
+        _source_file
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            when order_id is null then 'missing_key: order_id'
+            when line_number is null then 'missing_key: line_number'
+            when quantity is null or unit_price is null then 'unparseable_amount: quantity or unit_price'
+        end as _quarantine_reason,
+        cast(null as {{ dbt.type_string() }}) as _invalid_fields
+    from typed
+)
+
+select * from checked

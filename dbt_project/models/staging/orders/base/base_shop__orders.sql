@@ -1,0 +1,63 @@
+{{ config(materialized="table") }}
+{#- Every order row as landed, typed and normalised, with `_quarantine_reason` / `_invalid_fields`. -#}
+with source as (
+    {{ waymark.read_landed_csv('shop', 'orders') }}
+),
+
+typed as (
+    select
+        nullif(trim(order_id), '') as order_id,
+        nullif(trim(account_id), '') as account_id_raw,
+        nullif(trim(email), '') as email_raw,
+        nullif(trim(phone), '') as phone_raw,
+        {{ waymark.normalize_email('email') }} as email_normalized,
+        {{ waymark.normalize_phone('phone', 'shipping_country') }} as phone_normalized,
+        lower(nullif(trim(status), '')) as status,
+        upper(coalesce(nullif(trim(currency), ''), 'USD')) as currency,
+        try_cast(nullif(trim(subtotal), '') as decimal(18, 2)) as subtotal,
+        try_cast(nullif(trim(discount), '') as decimal(18, 2)) as discount,
+        try_cast(nullif(trim(shipping), '') as decimal(18, 2)) as shipping,
+        try_cast(nullif(trim(tax), '') as decimal(18, 2)) as tax,
+        try_cast(nullif(trim(total), '') as decimal(18, 2)) as total,
+        upper(nullif(trim(shipping_country), '')) as shipping_country,
+        {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
+        {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
+        {{ waymark.parse_utc_timestamp('delivered_at') }} as delivered_at,
+        {{ waymark.raw_row_json(waymark.source_columns('shop', 'orders')) }} as _raw_row,
+        _source_file
+    from source
+),
+
+checked as (
+    select
+        order_id,
+        {{ waymark.clean_identifier('user_id', 'account_id_raw') }} as account_id,
+        {{ waymark.clean_identifier('email', 'email_normalized') }} as email,
+        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        status,
+        currency,
+        subtotal,
+        discount,
+        shipping,
+        tax,
+        total,
+        shipping_country,
+        created_at,
+        coalesce(updated_at_parsed, created_at) as updated_at,
+        delivered_at,
+        case
+            when order_id is null then 'missing_key: order_id'
+            when created_at is null then 'unparseable_timestamp: created_at'
+            when total is null then 'unparseable_amount: total'
+            when account_id_raw is null and email_normalized is null then 'missing_customer_reference: account_id or email'
+        end as _quarantine_reason,
+        {{ waymark.invalid_fields([
+            ('email', 'email_raw', 'email_normalized'),
+            ('phone', 'phone_raw', 'phone_normalized'),
+        ]) }} as _invalid_fields,
+        _raw_row,
+        _source_file
+    from typed
+)
+
+select * from checked

@@ -1,0 +1,45 @@
+{{ config(materialized="table") }}
+{#- Every contact-centre call as landed, typed and normalised, with `_quarantine_reason`. -#}
+with source as (
+    {{ waymark.read_landed_csv('support', 'calls') }}
+),
+
+typed as (
+    select
+        nullif(trim(call_id), '') as call_id,
+        nullif(trim(ticket_id), '') as ticket_id,
+        nullif(trim(phone), '') as phone_raw,
+        {{ waymark.normalize_phone('phone') }} as phone_normalized,
+        lower(nullif(trim(direction), '')) as direction,
+        lower(nullif(trim(reason), '')) as reason,
+        try_cast(nullif(trim(handle_time_seconds), '') as integer) as handle_time_seconds,
+        try_cast(nullif(trim(first_contact_resolution), '') as boolean) as is_first_contact_resolution,
+        lower(nullif(trim(sentiment), '')) as sentiment,
+        {{ waymark.parse_utc_timestamp('started_at') }} as started_at,
+        {{ waymark.raw_row_json(waymark.source_columns('support', 'calls')) }} as _raw_row,
+        _source_file
+    from source
+),
+
+checked as (
+    select
+        call_id,
+        ticket_id,
+        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        direction,
+        reason,
+        handle_time_seconds,
+        is_first_contact_resolution,
+        sentiment,
+        started_at,
+        case
+            when call_id is null then 'missing_key: call_id'
+            when started_at is null then 'unparseable_timestamp: started_at'
+        end as _quarantine_reason,
+        {{ waymark.invalid_fields([('phone', 'phone_raw', 'phone_normalized')]) }} as _invalid_fields,
+        _raw_row,
+        _source_file
+    from typed
+)
+
+select * from checked
