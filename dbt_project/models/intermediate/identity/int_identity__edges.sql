@@ -69,8 +69,8 @@ edges as (
         min_by(first_source_record_id, first_seen_at) as first_source_record_id,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        sum(evidence_count) as evidence_count,
-        count(distinct rule) as rule_count
+        cast(sum(evidence_count) as bigint) as evidence_count,
+        cast(count(distinct rule) as bigint) as rule_count
     from oriented
     group by node_key_a, node_key_b
 )

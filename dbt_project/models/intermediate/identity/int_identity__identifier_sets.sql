@@ -164,7 +164,7 @@ identifier_sets as (
         min_by(source_record_id, observed_at) as first_source_record_id,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
-        count(*) as evidence_count
+        cast(count(*) as bigint) as evidence_count
     from observations
     where coalesce(anonymous_id, user_id, email, phone, crm_contact_id) is not null
     group by source_name, rule, anonymous_id, user_id, email, phone, crm_contact_id

@@ -26,8 +26,8 @@ nodes as (
         identifier_value,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        sum(evidence_count) as evidence_count,
-        count(distinct source_name) as source_count
+        cast(sum(evidence_count) as bigint) as evidence_count,
+        cast(count(distinct source_name) as bigint) as source_count
     from sightings
     group by identifier_type, identifier_value
 ),
@@ -37,7 +37,7 @@ ranked as (
         {{ waymark.identity_node_key('first_seen_at', 'identifier_type', 'identifier_value') }} as node_key,
         identifier_type,
         identifier_value,
-        {{ waymark.identity_priority('identifier_type') }} as priority,
+        cast({{ waymark.identity_priority('identifier_type') }} as integer) as priority,
         case identifier_type
         {%- for rule in var('identity_rules') %}
             when '{{ rule.identifier_type }}' then {{ rule.max_per_customer }}

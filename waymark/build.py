@@ -1,0 +1,130 @@
+"""Build the warehouse: one `dbt build` over the landed source files, then a summary.
+
+dbt runs in-process (dbtRunner) so progress can be reported per model and the summary read from
+the warehouse just built. Settings reach dbt through environment variables that
+``dbt_project/profiles.yml`` and ``dbt_project.yml`` read, so a plain `dbt build` in the dbt
+project behaves the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from waymark.home import DBT_PROJECT_DIR
+
+
+class BuildError(RuntimeError):
+    """dbt reported failures; the message lists each failing node and its error."""
+
+
+@dataclass
+class NodeResult:
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str = ""
+
+
+@dataclass
+class BuildResult:
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
+
+
+def dbt_environment(
+    data_dir: Path, warehouse: Path, as_of: str | None, target_path: Path, log_path: Path
+) -> dict[str, str]:
+    """The environment variables the dbt project reads."""
+    env = {
+        "WAYMARK_DATA_DIR": str(Path(data_dir).resolve()),
+        "WAYMARK_WAREHOUSE": str(Path(warehouse).resolve()),
+        "DBT_TARGET_PATH": str(target_path),
+        "DBT_LOG_PATH": str(log_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if as_of:
+        env["WAYMARK_AS_OF"] = as_of
+    return env
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt(
+    args: list[str],
+    env: dict[str, str],
+    on_node: Callable[[NodeResult, int, int], None] | None = None,
+) -> BuildResult:
+    """Run one dbt command in-process against the Waymark dbt project."""
+    from dbt.cli.main import dbtRunner
+
+    nodes: list[NodeResult] = []
+
+    def callback(event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        info = event.data.node_info
+        result = event.data.run_result
+        node = NodeResult(
+            name=info.node_name,
+            resource_type=info.resource_type,
+            status=str(result.status).lower(),
+            seconds=float(result.execution_time or 0.0),
+            message=result.message or "",
+        )
+        nodes.append(node)
+        if on_node:
+            on_node(node, len(nodes), 0)
+
+    started = time.perf_counter()
+    with _environment(env):
+        runner = dbtRunner(callbacks=[callback])
+        outcome = runner.invoke(
+            [
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--quiet",
+            ]
+        )
+    result = BuildResult(seconds=time.perf_counter() - started, nodes=nodes)
+    if outcome.exception is not None:
+        raise BuildError(f"dbt could not run: {outcome.exception}")
+    if not outcome.success:
+        details = "\n".join(
+            f"  {n.resource_type} {n.name}: {n.message.strip()}" for n in result.failures
+        )
+        raise BuildError(f"dbt build failed:\n{details or '  (see dbt logs)'}")
+    return result
+
+
+def print_progress(node: NodeResult, index: int, _total: int) -> None:
+    marker = {"success": "ok", "pass": "ok"}.get(node.status, node.status)
+    sys.stderr.write(
+        f"  [{index:>3}] {node.resource_type:<10} {node.name:<48} {marker:<6} {node.seconds:6.2f}s\n"
+    )
