@@ -44,6 +44,9 @@
     {%- set relation = source(source_name, table_name) -%}
     {%- if not execute -%}
         select 1 as _parse_placeholder
+    {%- elif model.resource_type == 'unit_test' -%}
+        {#- dbt unit tests hand the fixture rows in as the source relation. -#}
+        select *, 'unit_test' as _source_file from {{ relation }}
     {%- else -%}
     {%- set contract = waymark.source_contract(source_name, table_name) -%}
     {%- set files = waymark.landed_files(contract.folder, ['*.csv', '*.csv.gz']) -%}
@@ -111,7 +114,8 @@
 {%- endmacro %}
 
 {% macro source_columns(source_name, table_name) -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {#- Unit tests see no `graph.sources`; their fixtures need no raw-row copy. -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return([]) }}{%- endif -%}
     {{ return(waymark.source_contract(source_name, table_name).columns) }}
 {%- endmacro %}
 
@@ -142,4 +146,28 @@
     {%- set loaded = run_query("select distinct _source_file from " ~ relation) -%}
     {%- set seen = loaded.columns[0].values() | list -%}
     {{ return(files | reject('in', seen) | list) }}
+{%- endmacro %}
+
+{#- Empty tables in schema `landing` with each source contract's columns, created before every
+    run on DuckDB. They show the contract in the warehouse and give dbt unit tests a relation to
+    type their fixtures from; the data itself is read from the files. -#}
+{% macro create_source_contract_tables() -%}
+    {{ return(adapter.dispatch('create_source_contract_tables', 'waymark')()) }}
+{%- endmacro %}
+
+{% macro default__create_source_contract_tables() -%}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__create_source_contract_tables() -%}
+    {%- if execute -%}
+    create schema if not exists landing;
+    {%- for node in graph.sources.values() if node.package_name == 'waymark' %}
+    create table if not exists landing.{{ node.name }} (
+        {%- for column in node.columns.keys() %}
+        "{{ column }}" varchar{{ ',' if not loop.last }}
+        {%- endfor %}
+    );
+    {%- endfor %}
+    {%- endif -%}
 {%- endmacro %}
