@@ -102,16 +102,19 @@ def run_dbt(
     started = time.perf_counter()
     with _environment(env):
         runner = dbtRunner(callbacks=[callback])
-        outcome = runner.invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--quiet",
-            ]
-        )
+        try:
+            outcome = runner.invoke(
+                [
+                    *args,
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--quiet",
+                ]
+            )
+        finally:
+            _release_warehouse()
     result = BuildResult(seconds=time.perf_counter() - started, nodes=nodes)
     if outcome.exception is not None:
         raise BuildError(f"dbt could not run: {outcome.exception}")
@@ -121,6 +124,21 @@ def run_dbt(
         )
         raise BuildError(f"dbt build failed:\n{details or '  (see dbt logs)'}")
     return result
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after a run.
+
+    DuckDB allows one writer per file, and dbt-duckdb caches its database handle at class level
+    for the life of the process; without this, the summary (or any reader) in the same process
+    could not open the warehouse after a build.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager.close_all_connections()
 
 
 def print_progress(node: NodeResult, index: int, _total: int) -> None:
