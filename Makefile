@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench ui clean
+.PHONY: demo test lint format bench manifest clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .waymark dbt_project/target dbt_project/logs
+
+# The dbt manifest the Dagster code location loads (`dagster dev` re-parses by itself).
+manifest: $(STAMP)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .

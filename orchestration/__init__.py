@@ -1,0 +1,1 @@
+"""Dagster code location for Waymark: the dbt project as assets, scheduled and observed."""

@@ -1,0 +1,1 @@
+"""Public datasets converted into Waymark source contracts."""
