@@ -157,7 +157,15 @@ def load_blocklist(path: Path = BLOCKLIST_PATH) -> tuple[BlocklistRule, ...]:
         )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16)
+def _rules_for(identifier_type: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """The blocklist rules that apply to one identifier type: exact values and regexes."""
+    rules = [r for r in load_blocklist() if r.identifier_type in ("*", identifier_type)]
+    exact = frozenset(r.pattern for r in rules if r.match_type == "exact")
+    regexes = tuple(_compiled(r.pattern) for r in rules if r.match_type != "exact")
+    return exact, regexes
+
+
 def is_junk(identifier_type: str, value: str | None) -> bool:
     """True when a normalised identifier is a placeholder shared by unrelated people.
 
@@ -167,4 +175,5 @@ def is_junk(identifier_type: str, value: str | None) -> bool:
     """
     if value is None or not value.strip(WHITESPACE):
         return True
-    return any(rule.matches(identifier_type, value) for rule in load_blocklist())
+    exact, regexes = _rules_for(identifier_type)
+    return value in exact or any(regex.search(value) for regex in regexes)

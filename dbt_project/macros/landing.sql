@@ -94,12 +94,9 @@
 {% macro record_csv_rejects(source_label, file, reader) -%}
     {#- Parse once with store_rejects so malformed lines are kept with their line number and
         DuckDB's reason; the table is replaced per file, so re-reading a file never duplicates. -#}
+    {#- `staging.landing_rejects` is created once in on-run-start: models read files on
+        several threads, and concurrent CREATEs of one table conflict in DuckDB. -#}
     {%- call statement('csv_rejects', fetch_result=false) -%}
-        create schema if not exists staging;
-        create table if not exists staging.landing_rejects (
-            source_name varchar, source_file varchar, line_number bigint, raw_row varchar,
-            reason varchar
-        );
         delete from staging.landing_rejects where source_file = {{ waymark.sql_string(file) }};
         create or replace temp table _waymark_parse as
             select * from {{ reader }}, store_rejects=true,
@@ -161,6 +158,7 @@
 
 {% macro duckdb__create_source_contract_tables() -%}
     {%- if execute -%}
+    {{ waymark.ensure_landing_rejects() }};
     create schema if not exists landing;
     {%- for node in graph.sources.values() if node.package_name == 'waymark' %}
     create table if not exists landing.{{ node.name }} (

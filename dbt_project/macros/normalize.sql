@@ -53,33 +53,57 @@
     case when {{ waymark.regex_match(candidate, "'^\\+[1-9][0-9]{7,14}$'") }} then {{ candidate }} end
 {%- endmacro %}
 
-{#- True when the (already normalised) value is on the configurable blocklist
-    (seed `identifier_blocklist`: exact values and regexes, per identifier type or '*'). -#}
-{% macro is_blocklisted(identifier_type, column) -%}
-    exists (
-        select 1
-        from {{ ref('identifier_blocklist') }} as blocklist
-        where blocklist.identifier_type in ('{{ identifier_type }}', '*')
-          and (
-              (blocklist.match_type = 'exact' and blocklist.pattern = {{ column }})
-              or (blocklist.match_type = 'regex' and {{ waymark.regex_match(column, 'blocklist.pattern') }})
-          )
-    )
+{#- Blocklist handling for the identifier columns of a staging model.
+
+    Each check is a dict: `name` (output column), `type` (SQL expression giving the identifier
+    type, e.g. "'email'"), `raw` (the value as landed, trimmed) and `normalized` (null when it
+    failed validation). The blocklist seed holds exact values and regexes; matching runs once
+    per distinct candidate value, not once per row, and the few blocked values are joined back.
+    A candidate is the normalised value, or the lower-cased raw value when normalisation failed
+    (so placeholders like 'N/A' count as junk rather than malformed). -#}
+
+{% macro blocklist_ctes(source_cte, checks) -%}
+blocklist_candidates as (
+    {%- for check in checks %}
+    select distinct
+        {{ check.type }} as identifier_type,
+        coalesce({{ check.normalized }}, lower({{ check.raw }})) as candidate_value
+    from {{ source_cte }}
+    where {{ check.raw }} is not null
+    {{ 'union' if not loop.last }}
+    {%- endfor %}
+),
+
+blocked_values as (
+    select distinct candidates.identifier_type, candidates.candidate_value
+    from blocklist_candidates as candidates
+    inner join {{ ref('identifier_blocklist') }} as blocklist
+        on blocklist.identifier_type in (candidates.identifier_type, '*')
+    where (blocklist.match_type = 'exact' and blocklist.pattern = candidates.candidate_value)
+       or (blocklist.match_type = 'regex' and {{ waymark.regex_match('candidates.candidate_value', 'blocklist.pattern') }})
+)
 {%- endmacro %}
 
-{#- A normalised identifier with blocklisted values turned into null. -#}
-{% macro clean_identifier(identifier_type, normalized_expression) -%}
-    case when not {{ waymark.is_blocklisted(identifier_type, normalized_expression) }}
-        then {{ normalized_expression }} end
+{% macro blocklist_joins(checks) -%}
+    {%- for check in checks %}
+    left join blocked_values as blocked_{{ check.name }}
+        on blocked_{{ check.name }}.identifier_type = {{ check.type }}
+        and blocked_{{ check.name }}.candidate_value = coalesce({{ check.normalized }}, lower({{ check.raw }}))
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The usable identifier: normalised and not blocklisted, else null. -#}
+{% macro unless_blocklisted(check) -%}
+    case when blocked_{{ check.name }}.candidate_value is null then {{ check.normalized }} end
 {%- endmacro %}
 
 {#- Comma-separated names of identifier fields whose value failed validation, or null. Junk on
-    the blocklist is expected and not reported. `checks` holds (identifier_type, raw, normalised). -#}
+    the blocklist is expected and not reported. -#}
 {% macro invalid_fields(checks) -%}
     nullif(concat_ws(', '
-    {%- for identifier_type, raw_column, normalized_column in checks %},
-        case when {{ raw_column }} is not null and {{ normalized_column }} is null
-              and not {{ waymark.is_blocklisted(identifier_type, 'lower(trim(' ~ raw_column ~ '))') }}
-            then '{{ identifier_type }}' end
+    {%- for check in checks %},
+        case when {{ check.raw }} is not null and {{ check.normalized }} is null
+              and blocked_{{ check.name }}.candidate_value is null
+            then '{{ check.name }}' end
     {%- endfor %}), '')
 {%- endmacro %}

@@ -1,12 +1,11 @@
 """Static reference data for the synthetic shop: countries, names, products, campaigns.
 
-Kept as plain tuples so the generator's hot loops only index into them. Names avoid the
-blocklisted email prefixes (test, fake, asdf) so real people never look like junk.
+Kept as plain tuples so the generator's hot loops only index into them. People's names live in
+``names.py``.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 
@@ -109,57 +108,35 @@ COUNTRIES: tuple[Country, ...] = (
 
 COUNTRY_BY_CODE: dict[str, Country] = {c.code: c for c in COUNTRIES}
 
-_ANGLO_FIRST = (
-    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
-    "Richard Susan Joseph Jessica Thomas Sarah Charles Karen Daniel Nancy Matthew Lisa Anthony "
-    "Emily Mark Ashley Steven Olivia Andrew Chloe Joshua Grace Kevin Megan Brian Hannah Ryan Zoë"
-).split()
-_ANGLO_LAST = (
-    "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore Martin "
-    "Jackson Thompson White Harris Clark Lewis Robinson Walker Young Allen King Wright Scott "
-    "Green Baker Adams Nelson Hill Campbell Mitchell Roberts Carter Phillips Evans Turner O'Brien"
-).split()
-_IRISH_FIRST = "Seán Aoife Ciarán Niamh Conor Siobhán Darragh Saoirse Eoin Róisín Cian Orla".split()
-_IRISH_LAST = "Murphy Kelly O'Sullivan Walsh Byrne Ryan O'Connor Doyle McCarthy Gallagher".split()
-_GERMAN_FIRST = "Lukas Anna Jonas Lea Leon Hannah Finn Sophie Paul Marie Felix Emma Jürgen Jörg".split()
-_GERMAN_LAST = "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch".split()
-_FRENCH_FIRST = "Lucas Léa Hugo Chloé Louis Manon Gabriel Camille Jules Inès Arthur Zoé Théo".split()
-_FRENCH_LAST = "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Lefèvre".split()
-_DUTCH_FIRST = "Daan Emma Sem Julia Lucas Sophie Milan Tess Levi Anna Bram Fleur Jesse Sanne".split()
-_SPANISH_FIRST = "Hugo Lucía Martín Sofía Pablo María Alejandro Paula Daniel Julia José Núria".split()
-_SPANISH_LAST = "García Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Ruiz".split()
-
-FIRST_NAMES: dict[str, tuple[str, ...]] = {
-    "US": tuple(_ANGLO_FIRST + ["Carlos", "Sofia", "Wei", "Priya"]),
-    "CA": tuple(_ANGLO_FIRST + ["Étienne", "Mathieu", "Geneviève", "Amélie"]),
-    "GB": tuple(_ANGLO_FIRST + ["Oliver", "Amelia", "Harry", "Isla", "Alfie"]),
-    "AU": tuple(_ANGLO_FIRST + ["Jack", "Charlotte", "Lachlan", "Matilda"]),
-    "IE": tuple(_IRISH_FIRST + _ANGLO_FIRST[:20]),
-    "DE": tuple(_GERMAN_FIRST),
-    "FR": tuple(_FRENCH_FIRST),
-    "NL": tuple(_DUTCH_FIRST),
-    "ES": tuple(_SPANISH_FIRST),
-}
-LAST_NAMES: dict[str, tuple[str, ...]] = {
-    "US": tuple(_ANGLO_LAST + ["Garcia", "Nguyen", "Patel", "Kim", "Rodriguez"]),
-    "CA": tuple(_ANGLO_LAST + ["Tremblay", "Gagnon", "Roy", "Côté", "Bouchard"]),
-    "GB": tuple(_ANGLO_LAST + ["Patel", "Khan", "Hughes", "Edwards"]),
-    "AU": tuple(_ANGLO_LAST + ["Nguyen", "Kelly", "Ryan"]),
-    "IE": tuple(_IRISH_LAST + _ANGLO_LAST[:10]),
-    "DE": tuple(_GERMAN_LAST),
-    "FR": tuple(_FRENCH_LAST),
-    "NL": ("de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Visser", "Smit"),
-    "ES": tuple(_SPANISH_LAST),
-}
-
 COMPANIES: tuple[str, ...] = tuple(
-    (
-        "acme-logistics brightpath northwind contoso globex initech umbrella-health "
-        "stark-industries wayne-enterprises hooli piedmont-labs bluebird-analytics "
-        "evergreen-foods harbor-freight-co lumen-energy redwood-capital summit-legal "
-        "orbit-media pinecone-design riverbank-retail kestrel-systems marlow-partners "
-        "quartz-consulting silverline-travel tidewater-bank vantage-health"
-    ).split()
+    [
+        "acme-logistics",
+        "brightpath",
+        "northwind",
+        "contoso",
+        "globex",
+        "initech",
+        "umbrella-health",
+        "stark-industries",
+        "wayne-enterprises",
+        "hooli",
+        "piedmont-labs",
+        "bluebird-analytics",
+        "evergreen-foods",
+        "harbor-freight-co",
+        "lumen-energy",
+        "redwood-capital",
+        "summit-legal",
+        "orbit-media",
+        "pinecone-design",
+        "riverbank-retail",
+        "kestrel-systems",
+        "marlow-partners",
+        "quartz-consulting",
+        "silverline-travel",
+        "tidewater-bank",
+        "vantage-health",
+    ]
 )
 
 SALES_OWNERS: tuple[str, ...] = (
@@ -170,12 +147,6 @@ SALES_OWNERS: tuple[str, ...] = (
     "riley.obrien",
     "taylor.schmidt@shop-waymark.example",
 )
-
-
-def ascii_slug(text: str) -> str:
-    """Lower-case ASCII letters only, for building email local parts from names."""
-    folded = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ø", "o"))
-    return "".join(ch for ch in folded.lower() if "a" <= ch <= "z")
 
 
 @dataclass(frozen=True)
@@ -189,7 +160,10 @@ class Product:
 
 
 _PRODUCT_SPECS = (
-    ("apparel", "Merino Crew Sweater|Linen Shirt|Organic Tee|Rain Jacket|Chino Trousers|Wool Scarf"),
+    (
+        "apparel",
+        "Merino Crew Sweater|Linen Shirt|Organic Tee|Rain Jacket|Chino Trousers|Wool Scarf",
+    ),
     ("footwear", "Trail Runner|Canvas Sneaker|Leather Chelsea Boot|Recovery Slide|Hiking Boot"),
     ("accessories", "Canvas Tote|Leather Belt|Beanie|Sunglasses|Travel Wallet|Daypack 20L"),
     ("home", "Ceramic Mug Set|Linen Duvet Cover|Scented Candle|Throw Blanket|Pour-over Kettle"),
@@ -242,6 +216,8 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 
 SITE = "https://shop.waymark.example"
+# utm_source of links in our own messages, by channel.
+UTM_SOURCE: dict[str, str] = {"email": "newsletter", "sms": "sms_offer"}
 
 USER_AGENTS: dict[str, tuple[str, ...]] = {
     "desktop": (

@@ -15,6 +15,11 @@ MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 
+# Every "HH:MM:SS" of a day and every ".mmm", formatted once: timestamp formatting is the
+# generator's hottest path after JSON encoding.
+_HMS = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
+_MILLIS = tuple(f".{m:03d}" for m in range(1_000))
+
 
 class Clock:
     """The generation window [start, end) and fast formatting of instants inside it."""
@@ -51,18 +56,12 @@ class Clock:
     def utc(self, ms: int) -> str:
         """``2026-03-04T10:15:00Z`` (seconds precision), the CSV timestamp format."""
         rem = ms % MS_PER_DAY
-        return (
-            f"{self.day(ms)}T{rem // MS_PER_HOUR:02d}:{rem // MS_PER_MINUTE % 60:02d}:"
-            f"{rem // MS_PER_SECOND % 60:02d}Z"
-        )
+        return self.day(ms) + "T" + _HMS[rem // MS_PER_SECOND] + "Z"
 
     def utc_ms(self, ms: int) -> str:
         """``2026-03-04T10:15:00.123Z``, Segment's ``timestamp`` format."""
         rem = ms % MS_PER_DAY
-        return (
-            f"{self.day(ms)}T{rem // MS_PER_HOUR:02d}:{rem // MS_PER_MINUTE % 60:02d}:"
-            f"{rem // MS_PER_SECOND % 60:02d}.{rem % MS_PER_SECOND:03d}Z"
-        )
+        return self.day(ms) + "T" + _HMS[rem // MS_PER_SECOND] + _MILLIS[rem % MS_PER_SECOND] + "Z"
 
     def offset(self, tz: str, ms: int) -> tuple[int, str]:
         """UTC offset of zone ``tz`` at an instant, as milliseconds and as ``+HH:MM``."""
@@ -86,8 +85,7 @@ class Clock:
         local = ms + offset_ms
         rem = local % MS_PER_DAY
         return (
-            f"{self.day(local)}T{rem // MS_PER_HOUR:02d}:{rem // MS_PER_MINUTE % 60:02d}:"
-            f"{rem // MS_PER_SECOND % 60:02d}.{rem % MS_PER_SECOND:03d}{text}"
+            self.day(local) + "T" + _HMS[rem // MS_PER_SECOND] + _MILLIS[rem % MS_PER_SECOND] + text
         )
 
     def at_local_hour(self, day_index: int, hour: float, tz: str) -> int:

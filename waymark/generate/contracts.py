@@ -135,5 +135,4 @@ PEOPLE_COLUMNS: tuple[str, ...] = (
     "revenue",
     "first_order_at",
     "last_order_at",
-    "email_marketing",
 )

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from waymark.generate.contracts import CSV_COLUMNS, EVENTS
 
 _PARTITION_FLUSH_CHARS = 256 * 1024
-_TOTAL_FLUSH_CHARS = 48 * 1024 * 1024
+_TOTAL_FLUSH_CHARS = 8 * 1024 * 1024  # CSV buffers may hold 4 bytes a character
 
 
 class _CsvPartition:
@@ -38,15 +38,15 @@ class ShardWriter:
         self.shard = shard
         self.gzip_events = gzip_events
         self.counts: dict[str, int] = {EVENTS: 0, **dict.fromkeys(CSV_COLUMNS, 0)}
-        self._events: dict[str, list[str]] = {}
+        self._events: dict[str, list[bytes]] = {}
         self._event_chars: dict[str, int] = {}
         self._csv: dict[tuple[str, str], _CsvPartition] = {}
         self._files: dict[tuple[str, str], BinaryIO] = {}
         self._raw_files: list[BinaryIO] = []
         self._pending = 0
 
-    def event(self, day: str, line: str) -> None:
-        """Queue one JSON line for the events file of UTC day ``day``."""
+    def event(self, day: str, line: bytes) -> None:
+        """Queue one UTF-8 JSON line (no newline) for the events file of UTC day ``day``."""
         lines = self._events.get(day)
         if lines is None:
             lines = self._events[day] = []
@@ -100,7 +100,7 @@ class ShardWriter:
         if not lines:
             return
         handle = self._open((EVENTS, day))
-        handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+        handle.write(b"\n".join(lines) + b"\n")
         self._pending -= self._event_chars[day]
         lines.clear()
         self._event_chars[day] = 0

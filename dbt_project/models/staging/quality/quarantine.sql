@@ -1,4 +1,4 @@
-{{ config(materialized="table", pre_hook="{{ waymark.ensure_landing_rejects() }}") }}
+{{ config(materialized="table") }}
 {#- Everything a build could not use, with the reason: rows set aside (`row_quarantined`), single
     identifier fields that failed validation and were nulled (`field_nulled`), and CSV lines that
     could not be parsed (`malformed_row`). One row per problem. -#}

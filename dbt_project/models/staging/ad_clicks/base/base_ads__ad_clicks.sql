@@ -1,5 +1,8 @@
 {{ config(materialized="table") }}
 {#- Every ad click as landed and typed, with `_quarantine_reason`. -#}
+{%- set checks = [
+    {'name': 'landing_anonymous_id', 'type': "'anonymous_id'", 'raw': 'landing_anonymous_id_raw', 'normalized': 'landing_anonymous_id_raw'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('ads', 'ad_clicks') }}
 ),
@@ -23,6 +26,8 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         click_id,
@@ -34,7 +39,7 @@ checked as (
         utm_campaign,
         utm_content,
         utm_term,
-        {{ waymark.clean_identifier('anonymous_id', 'landing_anonymous_id_raw') }} as landing_anonymous_id,
+        {{ waymark.unless_blocklisted(checks[0]) }} as landing_anonymous_id,
         landing_url,
         clicked_at,
         case
@@ -45,6 +50,7 @@ checked as (
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

@@ -1,5 +1,8 @@
 {{ config(materialized="table") }}
 {#- Every consent change as landed, with its identifier normalised by type. -#}
+{%- set checks = [
+    {'name': 'identifier_value', 'type': "typed.identifier_type", 'raw': 'identifier_value_raw', 'normalized': 'identifier_value_normalized'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('consent', 'consent_records') }}
 ),
@@ -23,15 +26,13 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         consent_id,
-        identifier_type,
-        case
-            when identifier_type = 'email' then {{ waymark.clean_identifier('email', 'identifier_value_normalized') }}
-            when identifier_type = 'phone' then {{ waymark.clean_identifier('phone', 'identifier_value_normalized') }}
-            when identifier_type = 'user_id' then {{ waymark.clean_identifier('user_id', 'identifier_value_normalized') }}
-        end as identifier_value,
+        typed.identifier_type,
+        {{ waymark.unless_blocklisted(checks[0]) }} as identifier_value,
         purpose,
         status,
         consent_source,
@@ -39,9 +40,11 @@ checked as (
         case
             when consent_id is null then 'missing_key: consent_id'
             when recorded_at is null then 'unparseable_timestamp: recorded_at'
-            when identifier_type not in ('email', 'phone', 'user_id') or identifier_type is null
+            when typed.identifier_type not in ('email', 'phone', 'user_id') or typed.identifier_type is null
                 then 'unknown_identifier_type: identifier_type'
             when identifier_value_normalized is null then 'malformed_identifier: identifier_value'
+            when blocked_identifier_value.candidate_value is not null
+                then 'blocklisted_identifier: identifier_value'
             when purpose not in ('email_marketing', 'sms_marketing', 'ads_personalisation') or purpose is null
                 then 'unknown_purpose: purpose'
             when status not in ('granted', 'denied', 'revoked') or status is null then 'unknown_status: status'
@@ -50,6 +53,7 @@ checked as (
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

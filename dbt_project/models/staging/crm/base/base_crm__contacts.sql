@@ -1,6 +1,10 @@
 {{ config(materialized="table") }}
 {#- Every CRM contact row as landed, typed and normalised, with the reason it cannot be used
     (`_quarantine_reason`) or the identifiers that failed validation (`_invalid_fields`). -#}
+{%- set checks = [
+    {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
+    {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('crm', 'contacts') }}
 ),
@@ -24,11 +28,13 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         crm_contact_id,
-        {{ waymark.clean_identifier('email', 'email_normalized') }} as email,
-        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        {{ waymark.unless_blocklisted(checks[0]) }} as email,
+        {{ waymark.unless_blocklisted(checks[1]) }} as phone,
         first_name,
         last_name,
         company,
@@ -40,13 +46,11 @@ checked as (
             when crm_contact_id is null then 'missing_key: contact_id'
             when created_at is null then 'unparseable_timestamp: created_at'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields([
-            ('email', 'email_raw', 'email_normalized'),
-            ('phone', 'phone_raw', 'phone_normalized'),
-        ]) }} as _invalid_fields,
+        {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

@@ -1,5 +1,9 @@
 {{ config(materialized="table") }}
 {#- Every email/SMS delivery or engagement event as landed, with the recipient normalised by channel. -#}
+{%- set checks = [
+    {'name': 'recipient', 'type': "recipient_type", 'raw': 'recipient_raw',
+     'normalized': "case channel when 'email' then email_normalized when 'sms' then phone_normalized end"},
+] %}
 with source as (
     {{ waymark.read_landed_csv('messaging', 'engagement') }}
 ),
@@ -21,12 +25,21 @@ typed as (
     from source
 ),
 
+typed_by_channel as (
+    select
+        *,
+        case channel when 'email' then 'email' when 'sms' then 'phone' end as recipient_type
+    from typed
+),
+
+{{ waymark.blocklist_ctes('typed_by_channel', checks) }},
+
 checked as (
     select
         engagement_id,
         channel,
-        case when channel = 'email' then {{ waymark.clean_identifier('email', 'email_normalized') }} end as email,
-        case when channel = 'sms' then {{ waymark.clean_identifier('phone', 'phone_normalized') }} end as phone,
+        case when channel = 'email' then {{ waymark.unless_blocklisted(checks[0]) }} end as email,
+        case when channel = 'sms' then {{ waymark.unless_blocklisted(checks[0]) }} end as phone,
         event_type,
         bounce_type,
         campaign,
@@ -39,13 +52,11 @@ checked as (
             when event_type not in ('delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained')
                 or event_type is null then 'unknown_event_type: event_type'
         end as _quarantine_reason,
-        case
-            when channel = 'email' then {{ waymark.invalid_fields([('email', 'recipient_raw', 'email_normalized')]) }}
-            when channel = 'sms' then {{ waymark.invalid_fields([('phone', 'recipient_raw', 'phone_normalized')]) }}
-        end as _invalid_fields,
+        case when channel in ('email', 'sms') then {{ waymark.invalid_fields(checks) }} end as _invalid_fields,
         _raw_row,
         _source_file
-    from typed
+    from typed_by_channel
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

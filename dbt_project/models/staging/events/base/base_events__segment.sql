@@ -1,6 +1,13 @@
 {{ config(materialized="incremental", incremental_strategy="append", on_schema_change="fail") }}
 {#- Every line of every landed event file, parsed from the Segment spec, with the reason a line
     cannot be used. Incremental on file name: a build reads only files it has not loaded. -#}
+{%- set checks = [
+    {'name': 'anonymous_id', 'type': "'anonymous_id'", 'raw': 'anonymous_id_raw', 'normalized': 'anonymous_id_raw'},
+    {'name': 'user_id', 'type': "'user_id'", 'raw': 'user_id_raw', 'normalized': 'user_id_raw'},
+    {'name': 'previous_id', 'type': "'user_id'", 'raw': 'previous_id_raw', 'normalized': 'previous_id_raw'},
+    {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
+    {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
+] %}
 {%- set files = waymark.unloaded_files('events', ['*.jsonl', '*.jsonl.gz'], this if is_incremental() else none) -%}
 
 with lines as (
@@ -54,12 +61,14 @@ typed as (
         message_id as event_id,
         lower(event_type) as event_type,
         coalesce(track_event, page_name) as event_name,
-        {{ waymark.clean_identifier('anonymous_id', 'anonymous_id_raw') }} as anonymous_id,
-        {{ waymark.clean_identifier('user_id', 'user_id_raw') }} as user_id,
-        {{ waymark.clean_identifier('user_id', 'previous_id_raw') }} as previous_id,
+        anonymous_id_raw,
+        user_id_raw,
+        previous_id_raw,
+        email_raw,
+        phone_raw,
+        {{ waymark.normalize_email('email_raw') }} as email_normalized,
+        {{ waymark.normalize_phone('phone_raw', 'country') }} as phone_normalized,
         group_id,
-        {{ waymark.clean_identifier('email', waymark.normalize_email('email_raw')) }} as email,
-        {{ waymark.clean_identifier('phone', waymark.normalize_phone('phone_raw', 'country')) }} as phone,
         first_name,
         last_name,
         upper(country) as country,
@@ -76,13 +85,6 @@ typed as (
             {{ waymark.parse_utc_timestamp('timestamp_raw') }},
             {{ waymark.parse_utc_timestamp('original_timestamp_raw') }}
         ) as occurred_at,
-        email_raw,
-        phone_raw,
-        {{ waymark.normalize_email('email_raw') }} as email_normalized,
-        {{ waymark.normalize_phone('phone_raw', 'country') }} as phone_normalized,
-        anonymous_id_raw,
-        user_id_raw,
-        previous_id_raw,
         track_event,
         raw as _raw_row,
         is_valid_json,
@@ -90,17 +92,19 @@ typed as (
     from fields
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         event_id,
         event_type,
         event_name,
-        anonymous_id,
-        user_id,
-        previous_id,
+        {{ waymark.unless_blocklisted(checks[0]) }} as anonymous_id,
+        {{ waymark.unless_blocklisted(checks[1]) }} as user_id,
+        {{ waymark.unless_blocklisted(checks[2]) }} as previous_id,
         group_id,
-        email,
-        phone,
+        {{ waymark.unless_blocklisted(checks[3]) }} as email,
+        {{ waymark.unless_blocklisted(checks[4]) }} as phone,
         first_name,
         last_name,
         country,
@@ -126,13 +130,11 @@ checked as (
             when event_type = 'track' and track_event is null then 'missing_field: event'
             when event_type = 'alias' and previous_id_raw is null then 'missing_field: previousId'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields([
-            ('email', 'email_raw', 'email_normalized'),
-            ('phone', 'phone_raw', 'phone_normalized'),
-        ]) }} as _invalid_fields,
+        {{ waymark.invalid_fields(checks[3:]) }} as _invalid_fields,
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

@@ -1,5 +1,10 @@
 {{ config(materialized="table") }}
 {#- Every order row as landed, typed and normalised, with `_quarantine_reason` / `_invalid_fields`. -#}
+{%- set checks = [
+    {'name': 'account_id', 'type': "'user_id'", 'raw': 'account_id_raw', 'normalized': 'account_id_raw'},
+    {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
+    {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('shop', 'orders') }}
 ),
@@ -28,12 +33,14 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         order_id,
-        {{ waymark.clean_identifier('user_id', 'account_id_raw') }} as account_id,
-        {{ waymark.clean_identifier('email', 'email_normalized') }} as email,
-        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        {{ waymark.unless_blocklisted(checks[0]) }} as account_id,
+        {{ waymark.unless_blocklisted(checks[1]) }} as email,
+        {{ waymark.unless_blocklisted(checks[2]) }} as phone,
         status,
         currency,
         subtotal,
@@ -51,13 +58,11 @@ checked as (
             when total is null then 'unparseable_amount: total'
             when account_id_raw is null and email_normalized is null then 'missing_customer_reference: account_id or email'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields([
-            ('email', 'email_raw', 'email_normalized'),
-            ('phone', 'phone_raw', 'phone_normalized'),
-        ]) }} as _invalid_fields,
+        {{ waymark.invalid_fields(checks[1:]) }} as _invalid_fields,
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

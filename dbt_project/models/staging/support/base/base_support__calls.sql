@@ -1,5 +1,8 @@
 {{ config(materialized="table") }}
 {#- Every contact-centre call as landed, typed and normalised, with `_quarantine_reason`. -#}
+{%- set checks = [
+    {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('support', 'calls') }}
 ),
@@ -21,11 +24,13 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         call_id,
         ticket_id,
-        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        {{ waymark.unless_blocklisted(checks[0]) }} as phone,
         direction,
         reason,
         handle_time_seconds,
@@ -36,10 +41,11 @@ checked as (
             when call_id is null then 'missing_key: call_id'
             when started_at is null then 'unparseable_timestamp: started_at'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields([('phone', 'phone_raw', 'phone_normalized')]) }} as _invalid_fields,
+        {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked

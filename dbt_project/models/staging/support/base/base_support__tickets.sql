@@ -1,5 +1,9 @@
 {{ config(materialized="table") }}
 {#- Every support ticket row as landed, typed and normalised, with `_quarantine_reason`. -#}
+{%- set checks = [
+    {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
+    {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
+] %}
 with source as (
     {{ waymark.read_landed_csv('support', 'tickets') }}
 ),
@@ -24,12 +28,14 @@ typed as (
     from source
 ),
 
+{{ waymark.blocklist_ctes('typed', checks) }},
+
 checked as (
     select
         ticket_id,
         channel,
-        {{ waymark.clean_identifier('email', 'email_normalized') }} as email,
-        {{ waymark.clean_identifier('phone', 'phone_normalized') }} as phone,
+        {{ waymark.unless_blocklisted(checks[0]) }} as email,
+        {{ waymark.unless_blocklisted(checks[1]) }} as phone,
         reason,
         status,
         case when csat_score between 1 and 5 then csat_score end as csat_score,
@@ -41,13 +47,11 @@ checked as (
             when ticket_id is null then 'missing_key: ticket_id'
             when created_at is null then 'unparseable_timestamp: created_at'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields([
-            ('email', 'email_raw', 'email_normalized'),
-            ('phone', 'phone_raw', 'phone_normalized'),
-        ]) }} as _invalid_fields,
+        {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
         _source_file
     from typed
+    {{- waymark.blocklist_joins(checks) }}
 )
 
 select * from checked
