@@ -40,7 +40,7 @@ class BuildResult:
 
     @property
     def failures(self) -> list[NodeResult]:
-        return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
+        return [n for n in self.nodes if n.status not in {"success", "pass", "skipped", "warn"}]
 
 
 def dbt_environment(

@@ -56,7 +56,10 @@ oriented as (
         first_source_record_id,
         first_seen_at,
         last_seen_at,
-        evidence_count
+        evidence_count,
+        {#- Total order over evidence, so ties on time resolve the same way on every run. -#}
+        {{ waymark.sortable_timestamp('first_seen_at') }} || '|' || source_name || '|' || rule
+            || '|' || first_source_record_id as evidence_order
     from keyed
 ),
 
@@ -64,9 +67,9 @@ edges as (
     select
         node_key_a,
         node_key_b,
-        min_by(source_name, first_seen_at) as first_source_name,
-        min_by(rule, first_seen_at) as first_rule,
-        min_by(first_source_record_id, first_seen_at) as first_source_record_id,
+        min_by(source_name, evidence_order) as first_source_name,
+        min_by(rule, evidence_order) as first_rule,
+        min_by(first_source_record_id, evidence_order) as first_source_record_id,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         cast(sum(evidence_count) as bigint) as evidence_count,

@@ -161,7 +161,11 @@ identifier_sets as (
         email,
         phone,
         crm_contact_id,
-        min_by(source_record_id, observed_at) as first_source_record_id,
+        {#- Ties on time go to the smallest record id, so reruns pick the same evidence. -#}
+        min_by(
+            source_record_id,
+            {{ waymark.sortable_timestamp('observed_at') }} || '|' || source_record_id
+        ) as first_source_record_id,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
         cast(count(*) as bigint) as evidence_count
