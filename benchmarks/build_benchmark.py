@@ -76,7 +76,8 @@ def step_identity(args: argparse.Namespace) -> dict:
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     compiled = (
-        Path(args.workdir) / "target/compiled/waymark/models/intermediate/identity"
+        Path(args.workdir)
+        / "target/compiled/waymark/models/intermediate/identity"
         / "int_identity__components.sql"
     ).read_text()
     con = duckdb.connect(args.warehouse, read_only=True)
@@ -85,7 +86,9 @@ def step_identity(args: argparse.Namespace) -> dict:
     con.execute(
         "create temp table edges as select node_key_a, node_key_b from intermediate.int_identity__edges"
     )
-    nodes, edges = (con.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("nodes", "edges"))
+    nodes, edges = (
+        con.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("nodes", "edges")
+    )
 
     started = time.perf_counter()
     con.execute(f"create temp table waymark_components as {compiled}")

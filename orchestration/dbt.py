@@ -6,7 +6,6 @@ The manifest is prepared ahead of time (`make manifest`, or `dagster dev`, which
 nothing here runs dbt at import.
 """
 
-
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -35,9 +34,7 @@ class LayerTranslator(DagsterDbtTranslator):
     manifest=waymark_dbt_project.manifest_path,
     dagster_dbt_translator=LayerTranslator(),
 )
-def waymark_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource
-) -> Iterator[Any]:
+def waymark_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Sources → staging → identity → customer view → audiences, built and tested by dbt."""
     yield from dbt.cli(["build"], context=context).stream()
 

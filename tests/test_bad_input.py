@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import Builder, query
 from waymark.build import BuildError
 
-CRM_HEADER = "contact_id,email,phone,first_name,last_name,company,owner,country,created_at,updated_at"
+CRM_HEADER = (
+    "contact_id,email,phone,first_name,last_name,company,owner,country,created_at,updated_at"
+)
 STAGING = ["+path:models/staging"]
 
 
@@ -25,8 +27,13 @@ def write_valid_sources(data: Path) -> None:
     )
     (data / "events").mkdir()
     events = [
-        {"messageId": f"m{i}", "type": "page", "anonymousId": f"a{i}", "name": "Home",
-         "timestamp": f"2026-01-0{i}T10:00:00Z"}
+        {
+            "messageId": f"m{i}",
+            "type": "page",
+            "anonymousId": f"a{i}",
+            "name": "Home",
+            "timestamp": f"2026-01-0{i}T10:00:00Z",
+        }
         for i in range(1, 4)
     ]
     (data / "events" / "2026-01-01-0.jsonl").write_text(
@@ -122,8 +129,10 @@ def test_every_landed_row_is_usable_or_quarantined(builder: Builder, tmp_path: P
     data = tmp_path / "data"
     write_valid_sources(data)
     with (data / "events" / "2026-01-01-0.jsonl").open("a") as events:
-        events.write('{"messageId": "m8", "type": "track", "anonymousId": "a8", "event": "X", '
-                     '"timestamp": "last tuesday"}\n')
+        events.write(
+            '{"messageId": "m8", "type": "track", "anonymousId": "a8", "event": "X", '
+            '"timestamp": "last tuesday"}\n'
+        )
         events.write('{"messageId": "m9", "type": "page", "timestamp": "2026-01-05T00:00:00Z"}\n')
         events.write("{not json\n")
     warehouse = staging_build(builder, data, tmp_path, quarantine_max_share=0.9)

@@ -105,9 +105,7 @@ def _lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-def test_incremental_build_reads_only_new_files(
-    sliced: SlicedBuild, generated_data: Path
-) -> None:
+def test_incremental_build_reads_only_new_files(sliced: SlicedBuild, generated_data: Path) -> None:
     """Every event line is loaded exactly once, and the overwritten old file was not re-read."""
     loaded = dict(
         query(
@@ -138,7 +136,10 @@ def test_incremental_build_equals_full_refresh(
     sliced: SlicedBuild, generated_warehouse: Path
 ) -> None:
     """The sliced warehouse (incremental) and a fresh build over all files (full) agree."""
-    for relation in ["staging.stg_events__segment", *[f"marts.{m}" for m in MARTS_REBUILT_EVERY_TIME]]:
+    for relation in [
+        "staging.stg_events__segment",
+        *[f"marts.{m}" for m in MARTS_REBUILT_EVERY_TIME],
+    ]:
         incremental, full = (
             query(warehouse, _fingerprint_sql(relation))[0]
             for warehouse in (sliced.warehouse, generated_warehouse)

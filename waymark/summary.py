@@ -30,8 +30,7 @@ def read_summary(warehouse: Path) -> BuildSummary:
 
         stages = dict(
             con.sql(
-                "select lifecycle_stage, count(*) from marts.customers "
-                "group by 1 order by 2 desc"
+                "select lifecycle_stage, count(*) from marts.customers group by 1 order by 2 desc"
             ).fetchall()
         )
         audiences = dict(

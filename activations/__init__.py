@@ -1,0 +1,1 @@
+"""Activations: syncing audiences and journey sends to destinations."""
