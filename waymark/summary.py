@@ -26,22 +26,22 @@ def read_summary(warehouse: Path) -> BuildSummary:
     with duckdb.connect(str(warehouse), read_only=True) as con:
 
         def scalar(sql: str) -> int:
-            return int(con.sql(sql).fetchone()[0])
+            return int(con.execute(sql).fetchone()[0])
 
         stages = dict(
-            con.sql(
+            con.execute(
                 "select lifecycle_stage, count(*) from marts.customers group by 1 order by 2 desc"
             ).fetchall()
         )
         audiences = dict(
-            con.sql(
-                "select audience_name, count(*) from marts.audience_memberships "
-                "where exited_at is null group by 1 order by 1"
+            con.execute(
+                "select audience_name, count(*) filter (where exited_at is null) "
+                "from marts.audience_memberships group by 1 order by 1"
             ).fetchall()
         )
         sources = [
             (name, int(landed), int(quarantined), float(share))
-            for name, landed, quarantined, share in con.sql(
+            for name, landed, quarantined, share in con.execute(
                 "select source_name, rows_landed, rows_quarantined + rows_malformed, "
                 "quarantined_share from staging.source_quality order by 1"
             ).fetchall()
