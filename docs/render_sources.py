@@ -1,4 +1,4 @@
-"""Render docs/sources.md from the source contracts in dbt_project/models/staging/*/__sources.yml."""
+"""Render docs/sources.md from the source contracts (`models/staging/*/__sources.yml`)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,8 +91,8 @@ def query(warehouse: Path, sql: str, params: list[object] | None = None) -> list
         return con.execute(sql, params or []).fetchall()
 
 
-def copy_data(source: Path, target: Path, keep: callable | None = None) -> Path:
-    """Copy a data directory's source files (not `_truth/`), optionally only those `keep` accepts."""
+def copy_data(source: Path, target: Path, keep: Callable[[Path], bool] | None = None) -> Path:
+    """Copy a data directory's source files (not `_truth/`), or only those `keep` accepts."""
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
         if path.is_dir() or relative.parts[0] == "_truth":

@@ -143,6 +143,5 @@ def _release_warehouse() -> None:
 
 def print_progress(node: NodeResult, index: int, _total: int) -> None:
     marker = {"success": "ok", "pass": "ok"}.get(node.status, node.status)
-    sys.stderr.write(
-        f"  [{index:>3}] {node.resource_type:<10} {node.name:<48} {marker:<6} {node.seconds:6.2f}s\n"
-    )
+    line = f"  [{index:>3}] {node.resource_type:<10} {node.name:<48} {marker:<6}"
+    sys.stderr.write(f"{line} {node.seconds:6.2f}s\n")
