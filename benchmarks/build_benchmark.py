@@ -42,7 +42,7 @@ def _count_rows(data: Path) -> int:
             reader = "read_csv({files}, columns={{'l': 'varchar'}}, header=false, delim=chr(1), quote='', escape='')"
         else:
             reader = "read_csv({files}, header=true, all_varchar=true)"
-        total += duckdb.sql(f"select count(*) from {reader.format(files=files)}").fetchone()[0]
+        total += duckdb.sql(f"select count(*) from {reader.format(files=files)}").fetchall()[0][0]
     return total
 
 
@@ -52,8 +52,7 @@ def step_generate(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     stats = generate(customers=args.customers, seed=args.seed, out=Path(args.data), workers=2)
     seconds = time.perf_counter() - started
-    rows = sum(getattr(stats, "rows", {}).values()) if hasattr(stats, "rows") else None
-    return {"seconds": seconds, "rows": rows}
+    return {"seconds": seconds, "rows": stats.total_rows}
 
 
 def step_build(args: argparse.Namespace) -> dict:
@@ -80,18 +79,24 @@ def step_identity(args: argparse.Namespace) -> dict:
         / "target/compiled/waymark/models/intermediate/identity"
         / "int_identity__components.sql"
     ).read_text()
-    con = duckdb.connect(args.warehouse, read_only=True)
+    # Splink writes working tables, so both run in memory beside the attached warehouse
+    # (attached under its file stem, the database name the compiled SQL refers to).
+    con = duckdb.connect()
     con.execute("set threads = 2")
-    con.execute("create temp table nodes as select node_key from intermediate.int_identity__nodes")
+    con.execute(f"attach '{args.warehouse}' as {Path(args.warehouse).stem} (read_only)")
+    warehouse = Path(args.warehouse).stem
     con.execute(
-        "create temp table edges as select node_key_a, node_key_b from intermediate.int_identity__edges"
+        f"create table nodes as select node_key from {warehouse}.intermediate.int_identity__nodes"
+    )
+    con.execute(
+        f"create table edges as select node_key_a, node_key_b from {warehouse}.intermediate.int_identity__edges"
     )
     nodes, edges = (
         con.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("nodes", "edges")
     )
 
     started = time.perf_counter()
-    con.execute(f"create temp table waymark_components as {compiled}")
+    con.execute(f"create table waymark_components as {compiled}")
     waymark_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -156,8 +161,8 @@ def main() -> None:
     if not (generated / "_truth").exists():
         shutil.rmtree(generated, ignore_errors=True)
         gen = run_step("generate", args, data=str(generated))
-        print(f"generate   {args.customers:,} people in {gen['seconds']:.1f} s "
-              f"(peak {gen['peak_rss_mb']:.0f} MB)", flush=True)  # fmt: skip
+        print(f"generate     {args.customers:,} people, {gen['rows']:,} rows in {gen['seconds']:.1f} s "
+              f"({gen['rows'] / gen['seconds']:,.0f} rows/s, peak {gen['peak_rss_mb']:.0f} MB per process)", flush=True)  # fmt: skip
 
     data = Path(args.data)
     shutil.rmtree(data, ignore_errors=True)
