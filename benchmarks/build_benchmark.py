@@ -65,7 +65,10 @@ def step_build(args: argparse.Namespace) -> dict:
     result = run_dbt(["build", "--exclude", "test_type:unit"], env)
     timings = {n.name: n.seconds for n in result.nodes if n.resource_type == "model"}
     identity = sum(v for k, v in timings.items() if k.startswith("int_identity__"))
-    return {"seconds": result.seconds, "identity_models_seconds": identity}
+    tests = sum(n.seconds for n in result.nodes if n.resource_type == "test")
+    slowest = sorted(((n.seconds, n.name) for n in result.nodes), reverse=True)[:8]
+    return {"seconds": result.seconds, "identity_models_seconds": identity, "tests_seconds": tests,
+            "slowest": [f"{name} {seconds:.1f}s" for seconds, name in slowest]}  # fmt: skip
 
 
 def step_identity(args: argparse.Namespace) -> dict:
@@ -178,14 +181,16 @@ def main() -> None:
     rows = _count_rows(data)
     full = run_step("build", args)
     print(f"full build   {rows:>12,} rows  {full['seconds']:7.1f} s  {rows / full['seconds']:>10,.0f} rows/s  "
-          f"identity models {full['identity_models_seconds']:.1f} s  peak {full['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+          f"identity models {full['identity_models_seconds']:.1f} s  tests {full['tests_seconds']:.1f} s  "
+          f"peak {full['peak_rss_mb']:.0f} MB\n             slowest: {', '.join(full['slowest'])}", flush=True)  # fmt: skip
 
     new_rows = sum(_lines(p) for p in parked.iterdir())
     for path in parked.iterdir():
         shutil.move(path, data / "events" / path.name)
     incremental = run_step("build", args)
     print(f"incremental  {new_rows:>12,} new event rows ({new_rows / rows:.1%})  {incremental['seconds']:7.1f} s  "
-          f"= {incremental['seconds'] / full['seconds']:.0%} of full  peak {incremental['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+          f"= {incremental['seconds'] / full['seconds']:.0%} of full  tests {incremental['tests_seconds']:.1f} s  "
+          f"peak {incremental['peak_rss_mb']:.0f} MB\n             slowest: {', '.join(incremental['slowest'])}", flush=True)  # fmt: skip
 
     identity = run_step("identity", args)
     print(f"identity     {identity['nodes']:,} nodes, {identity['edges']:,} edges: "

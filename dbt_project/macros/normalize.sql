@@ -60,7 +60,9 @@
     failed validation). The blocklist seed holds exact values and regexes; matching runs once
     per distinct candidate value, not once per row, and the few blocked values are joined back.
     A candidate is the normalised value, or the lower-cased raw value when normalisation failed
-    (so placeholders like 'N/A' count as junk rather than malformed). -#}
+    (so placeholders like 'N/A' count as junk rather than malformed). The source CTE is read
+    once per check, so callers declare it `{{ waymark.materialized_cte() }}`: otherwise each read
+    re-parses the source rows. -#}
 
 {% macro blocklist_ctes(source_cte, checks) -%}
 blocklist_candidates as (
@@ -75,13 +77,41 @@ blocklist_candidates as (
 ),
 
 blocked_values as (
-    select distinct candidates.identifier_type, candidates.candidate_value
+    select candidates.identifier_type, candidates.candidate_value
     from blocklist_candidates as candidates
     inner join {{ ref('identifier_blocklist') }} as blocklist
-        on blocklist.identifier_type in (candidates.identifier_type, '*')
-    where (blocklist.match_type = 'exact' and blocklist.pattern = candidates.candidate_value)
-       or (blocklist.match_type = 'regex' and {{ waymark.regex_match('candidates.candidate_value', 'blocklist.pattern') }})
+        on blocklist.pattern = candidates.candidate_value
+        and blocklist.identifier_type in (candidates.identifier_type, '*')
+    where blocklist.match_type = 'exact'
+    union
+    {{ waymark.blocklist_regex_matches('blocklist_candidates') }}
 )
+{%- endmacro %}
+
+{#- Candidates matching a regex on the blocklist. The patterns are read from the seed when the
+    model compiles and inlined as constants: a pattern that comes from a column is compiled once
+    per row, which made the blocklist the slowest step of event staging. Unit tests (whose
+    blocklist is a fixture, not a table) and parsing keep the join form. -#}
+{% macro blocklist_regex_matches(candidates_cte) -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set patterns = run_query(
+            "select identifier_type, pattern from " ~ ref('identifier_blocklist')
+            ~ " where match_type = 'regex' order by identifier_type, pattern") -%}
+    select identifier_type, candidate_value
+    from {{ candidates_cte }}
+    where false
+        {%- for row in patterns.rows %}
+        or ({{ "true" if row[0] == '*' else "identifier_type = " ~ waymark.string_literal(row[0]) }}
+            and {{ waymark.regex_match('candidate_value', waymark.string_literal(row[1])) }})
+        {%- endfor %}
+    {%- else -%}
+    select candidates.identifier_type, candidates.candidate_value
+    from {{ candidates_cte }} as candidates
+    inner join {{ ref('identifier_blocklist') }} as blocklist
+        on blocklist.identifier_type in (candidates.identifier_type, '*')
+    where blocklist.match_type = 'regex'
+        and {{ waymark.regex_match('candidates.candidate_value', 'blocklist.pattern') }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro blocklist_joins(checks) -%}

@@ -11,6 +11,38 @@
     json_extract_string({{ column }}, '{{ path }}')
 {%- endmacro %}
 
+{#- Parse a JSON object once into a struct of the fields named in `shape` (a dict: key -> 'text',
+    'json' for raw JSON text, or a nested dict). Extracting each field separately parses the
+    document once per field, which dominates event staging at volume. Fields are read with
+    `json_struct_field`. A key whose value has another type comes back as its JSON text. -#}
+{% macro json_struct(column, shape) -%}
+    {{ return(adapter.dispatch('json_struct', 'waymark')(column, shape)) }}
+{%- endmacro %}
+{% macro default__json_struct(column, shape) -%}
+    from_json({{ column }}, '{{ waymark._spark_struct_type(shape) }}')
+{%- endmacro %}
+{% macro duckdb__json_struct(column, shape) -%}
+    json_transform({{ column }}, '{{ tojson(waymark._duckdb_json_structure(shape)) }}')
+{%- endmacro %}
+{% macro _spark_struct_type(shape) -%}
+    struct<{%- for key, kind in shape.items() -%}
+        {{ key }}:{{ waymark._spark_struct_type(kind) if kind is mapping else 'string' }}{{ ',' if not loop.last }}
+    {%- endfor -%}>
+{%- endmacro %}
+{% macro _duckdb_json_structure(shape) -%}
+    {%- set structure = {} -%}
+    {%- for key, kind in shape.items() -%}
+        {%- do structure.update({key: waymark._duckdb_json_structure(kind) if kind is mapping
+            else ('JSON' if kind == 'json' else 'VARCHAR')}) -%}
+    {%- endfor -%}
+    {{ return(structure) }}
+{%- endmacro %}
+
+{#- A field of a `json_struct` result as text, by dotted path (`traits.email`). -#}
+{% macro json_struct_field(struct_column, dotted_path) -%}
+    cast({{ struct_column }}.{{ dotted_path }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
 {% macro json_valid(column) -%}
     {{ return(adapter.dispatch('json_valid', 'waymark')(column)) }}
 {%- endmacro %}
@@ -51,6 +83,17 @@
 {%- endmacro %}
 {% macro duckdb__parse_utc_timestamp(column) -%}
     cast(timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz)) as timestamp)
+{%- endmacro %}
+
+{#- A SQL string literal holding `value` exactly; user-written config reaches SQL only this way. -#}
+{% macro string_literal(value) -%}
+    {{ return(adapter.dispatch('string_literal', 'waymark')(value)) }}
+{%- endmacro %}
+{% macro default__string_literal(value) -%}
+    '{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+{% macro duckdb__string_literal(value) -%}
+    '{{ value | replace("'", "''") }}'
 {%- endmacro %}
 
 {#- Deterministic short hash used for stable ids (first 16 hex chars of md5). -#}

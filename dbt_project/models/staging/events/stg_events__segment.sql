@@ -1,7 +1,13 @@
+{{ config(materialized="incremental", incremental_strategy="append", on_schema_change="fail") }}
 {#- Usable Segment events: one row per messageId (client retries deliver the same id twice;
-    the first landed copy wins). -#}
+    the first loaded copy wins; within one load, the first file by name). A table, incremental
+    on file name like its base: every event consumer reads it, and deduplicating 20M events per
+    consumer and per build was the largest cost of a build. -#}
 with base as (
     select * from {{ ref('base_events__segment') }}
+    {%- if is_incremental() %}
+    where _source_file not in (select distinct _source_file from {{ this }})
+    {%- endif %}
 ),
 
 usable as (
@@ -35,3 +41,6 @@ usable as (
 )
 
 select * from usable
+{%- if is_incremental() %}
+where not exists (select 1 from {{ this }} as loaded where loaded.event_id = usable.event_id)
+{%- endif %}

@@ -7,7 +7,7 @@ with source as (
     {{ waymark.read_landed_csv('ads', 'ad_clicks') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(click_id), '') as click_id,
         lower(nullif(trim(platform), '')) as platform,

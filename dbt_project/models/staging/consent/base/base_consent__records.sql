@@ -7,7 +7,7 @@ with source as (
     {{ waymark.read_landed_csv('consent', 'consent_records') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(consent_id), '') as consent_id,
         lower(nullif(trim(identifier_type), '')) as identifier_type,

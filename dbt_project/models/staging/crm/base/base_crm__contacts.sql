@@ -9,7 +9,7 @@ with source as (
     {{ waymark.read_landed_csv('crm', 'contacts') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(contact_id), '') as crm_contact_id,
         nullif(trim(email), '') as email_raw,

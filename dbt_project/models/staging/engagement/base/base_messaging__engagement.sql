@@ -25,7 +25,7 @@ typed as (
     from source
 ),
 
-typed_by_channel as (
+typed_by_channel as {{ waymark.materialized_cte() }} (
     select
         *,
         case channel when 'email' then 'email' when 'sms' then 'phone' end as recipient_type

@@ -33,30 +33,45 @@ documents as (
 ),
 
 fields as (
+    {%- set text_fields = {
+        'message_id': 'messageId', 'event_type': 'type', 'anonymous_id_raw': 'anonymousId',
+        'user_id_raw': 'userId', 'previous_id_raw': 'previousId', 'group_id': 'groupId',
+        'track_event': 'event', 'page_name': 'name', 'timestamp_raw': 'timestamp',
+        'original_timestamp_raw': 'originalTimestamp', 'email_raw': 'traits.email',
+        'phone_raw': 'traits.phone', 'first_name': 'traits.first_name',
+        'last_name': 'traits.last_name', 'country': 'traits.country',
+        'trait_timezone': 'traits.timezone', 'context_timezone': 'context.timezone',
+        'locale': 'context.locale', 'page_url': 'context.page.url',
+        'device_type': 'context.device.type', 'campaign_source': 'context.campaign.source',
+        'campaign_medium': 'context.campaign.medium', 'campaign_name': 'context.campaign.name',
+        'properties': 'properties',
+    } %}
+    {%- set shape = {
+        'messageId': 'text', 'type': 'text', 'anonymousId': 'text', 'userId': 'text',
+        'previousId': 'text', 'groupId': 'text', 'event': 'text', 'name': 'text',
+        'timestamp': 'text', 'originalTimestamp': 'text', 'properties': 'json',
+        'traits': {'email': 'text', 'phone': 'text', 'first_name': 'text', 'last_name': 'text',
+                   'country': 'text', 'timezone': 'text'},
+        'context': {'timezone': 'text', 'locale': 'text', 'page': {'url': 'text'},
+                    'device': {'type': 'text'},
+                    'campaign': {'source': 'text', 'medium': 'text', 'name': 'text'}},
+    } %}
     select
-        {%- set text_fields = {
-            'message_id': '$.messageId', 'event_type': '$.type', 'anonymous_id_raw': '$.anonymousId',
-            'user_id_raw': '$.userId', 'previous_id_raw': '$.previousId', 'group_id': '$.groupId',
-            'track_event': '$.event', 'page_name': '$.name', 'timestamp_raw': '$.timestamp',
-            'original_timestamp_raw': '$.originalTimestamp', 'email_raw': '$.traits.email',
-            'phone_raw': '$.traits.phone', 'first_name': '$.traits.first_name',
-            'last_name': '$.traits.last_name', 'country': '$.traits.country',
-            'trait_timezone': '$.traits.timezone', 'context_timezone': '$.context.timezone',
-            'locale': '$.context.locale', 'page_url': '$.context.page.url',
-            'device_type': '$.context.device.type', 'campaign_source': '$.context.campaign.source',
-            'campaign_medium': '$.context.campaign.medium', 'campaign_name': '$.context.campaign.name',
-            'properties': '$.properties', 'traits': '$.traits',
-        } %}
         {%- for alias, path in text_fields.items() %}
-        nullif(trim({{ waymark.json_str('document', path) }}), '') as {{ alias }},
+        nullif(trim({{ waymark.json_struct_field('message', path) }}), '') as {{ alias }},
         {%- endfor %}
+        {#- `traits` is also kept whole, as text; the struct holds only the fields read above. #}
+        nullif(trim({{ waymark.json_str('document', '$.traits') }}), '') as traits,
         raw,
         is_valid_json,
         _source_file
-    from documents
+    from (
+        select {{ waymark.json_struct('document', shape) }} as message, documents.*
+        from documents
+    ) as parsed_documents
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         message_id as event_id,
         lower(event_type) as event_type,

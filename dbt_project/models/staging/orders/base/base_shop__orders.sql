@@ -9,7 +9,7 @@ with source as (
     {{ waymark.read_landed_csv('shop', 'orders') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(order_id), '') as order_id,
         nullif(trim(account_id), '') as account_id_raw,

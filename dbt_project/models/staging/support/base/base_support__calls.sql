@@ -7,7 +7,7 @@ with source as (
     {{ waymark.read_landed_csv('support', 'calls') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(call_id), '') as call_id,
         nullif(trim(ticket_id), '') as ticket_id,

@@ -8,7 +8,7 @@ with source as (
     {{ waymark.read_landed_csv('support', 'tickets') }}
 ),
 
-typed as (
+typed as {{ waymark.materialized_cte() }} (
     select
         nullif(trim(ticket_id), '') as ticket_id,
         lower(nullif(trim(channel), '')) as channel,
