@@ -25,8 +25,6 @@
     {{ exceptions.raise_compiler_error("No source contract for " ~ source_name ~ "." ~ table_name) }}
 {%- endmacro %}
 
-{% macro sql_string(value) -%}'{{ value | replace("'", "''") }}'{%- endmacro %}
-
 {#- Every contract column as text, plus `_source_file`. Malformed CSV rows (bad quoting, wrong
     field count) are recorded in `staging.landing_rejects` with file, line and DuckDB's message,
     and skipped here; a file whose header lacks a contract column stops the build with an error
@@ -53,7 +51,7 @@
     {%- set selects = [] -%}
     {%- for file in files -%}
         {%- set header_row = run_query(
-            "select raw from read_csv(" ~ waymark.sql_string(file) ~ ", columns={'raw': 'varchar'},"
+            "select raw from read_csv(" ~ waymark.string_literal(file) ~ ", columns={'raw': 'varchar'},"
             ~ " header=false, auto_detect=false, delim=chr(1), quote='', escape='') limit 1") -%}
         {%- if header_row.rows | length == 0 -%}
             {%- do log("waymark: skipping empty file " ~ file, info=true) -%}
@@ -69,9 +67,9 @@
                     "Source file " ~ file ~ " (" ~ source_name ~ "." ~ table_name ~ ") does not match its contract: missing column(s) "
                     ~ missing | join(', ') ~ "; header is [" ~ header | join(', ') ~ "]. Expected columns: " ~ contract.columns | join(', ')) }}
             {%- endif -%}
-            {%- set columns_arg -%}{ {%- for name in header -%}{{ waymark.sql_string(name) }}: 'VARCHAR'{{ ', ' if not loop.last }}{%- endfor -%} }{%- endset -%}
+            {%- set columns_arg -%}{ {%- for name in header -%}{{ waymark.string_literal(name) }}: 'VARCHAR'{{ ', ' if not loop.last }}{%- endfor -%} }{%- endset -%}
             {%- set reader -%}
-                read_csv({{ waymark.sql_string(file) }}, header=true, auto_detect=false, delim=',', quote='"',
+                read_csv({{ waymark.string_literal(file) }}, header=true, auto_detect=false, delim=',', quote='"',
                          escape='"', columns={{ columns_arg }}, filename=true, null_padding=false
             {%- endset -%}
             {%- do waymark.record_csv_rejects(source_name ~ '.' ~ table_name, file, reader) -%}
@@ -97,12 +95,12 @@
     {#- `staging.landing_rejects` is created once in on-run-start: models read files on
         several threads, and concurrent CREATEs of one table conflict in DuckDB. -#}
     {%- call statement('csv_rejects', fetch_result=false) -%}
-        delete from staging.landing_rejects where source_file = {{ waymark.sql_string(file) }};
+        delete from staging.landing_rejects where source_file = {{ waymark.string_literal(file) }};
         create or replace temp table _waymark_parse as
             select * from {{ reader }}, store_rejects=true,
                 rejects_table='_waymark_reject_errors', rejects_scan='_waymark_reject_scans');
         insert into staging.landing_rejects
-            select {{ waymark.sql_string(source_label) }}, {{ waymark.sql_string(file) }},
+            select {{ waymark.string_literal(source_label) }}, {{ waymark.string_literal(file) }},
                    errors.line, errors.csv_line,
                    'malformed_csv_row: ' || errors.error_type || ': ' || errors.error_message
             from _waymark_reject_errors as errors;
@@ -126,11 +124,12 @@
     {%- if files -%}
     select raw, filename as _source_file
     from read_csv(
-        [{% for file in files %}{{ waymark.sql_string(file) }}{{ ', ' if not loop.last }}{% endfor %}],
+        [{% for file in files %}{{ waymark.string_literal(file) }}{{ ', ' if not loop.last }}{% endfor %}],
         columns={'raw': 'VARCHAR'}, header=false, auto_detect=false, delim=chr(1), quote='',
         escape='', filename=true, max_line_size=4194304
     )
-    where trim(raw) <> ''
+    {#- Skips blank lines; a regex search stops at the first non-space, where trim() copies the line. #}
+    where {{ waymark.regex_match('raw', "'[^[:space:]]'") }}
     {%- else -%}
     select cast(null as varchar) as raw, cast(null as varchar) as _source_file where false
     {%- endif -%}

@@ -24,30 +24,29 @@
 {#- E.164 ('+' and 8-15 digits) using the row's country for national numbers, falling back to
     the project's default country; null when the result is not a plausible number. -#}
 {% macro normalize_phone(column, country_column=none) -%}
+    {#- Written so the digit string appears few times: engines do not reliably share repeated
+        subexpressions across CASE branches, and this runs once per source row. -#}
     {%- set codes = waymark.phone_country_codes() -%}
     {%- set trimmed = "trim(" ~ column ~ ")" -%}
     {%- set digits = waymark.regex_replace_all(column, "'[^0-9]'", "''") -%}
     {%- set country = "upper(coalesce(nullif(trim(" ~ (country_column or "null") ~ "), ''), '" ~ var('default_phone_country') ~ "'))" -%}
-    {%- set national -%}
+    {%- set trunk_countries = [] -%}
+    {%- for iso, (code, trunk) in codes.items() if trunk -%}{%- do trunk_countries.append("'" ~ iso ~ "'") -%}{%- endfor -%}
+    {%- set calling_code -%}
         case {{ country }}
-        {%- for iso, (code, trunk) in codes.items() %}
-            when '{{ iso }}' then
-            {%- if code == '1' %}
-                case when length({{ digits }}) = 11 and {{ digits }} like '1%' then '+' || {{ digits }}
-                     else '+1' || {{ digits }} end
-            {%- elif trunk %}
-                '+{{ code }}' || case when {{ digits }} like '0%' then substring({{ digits }}, 2) else {{ digits }} end
-            {%- else %}
-                '+{{ code }}' || {{ digits }}
-            {%- endif %}
-        {%- endfor %}
-        end
+        {%- for iso, (code, trunk) in codes.items() %} when '{{ iso }}' then '{{ code }}'{%- endfor %} end
     {%- endset -%}
     {%- set candidate -%}
         case
             when {{ trimmed }} like '+%' then '+' || {{ digits }}
             when {{ trimmed }} like '00%' then '+' || substring({{ digits }}, 3)
-            else {{ national }}
+            {#- NANP numbers may be written with their country code 1 and no '+'. #}
+            when {{ calling_code }} = '1' then
+                '+' || case when {{ digits }} like '1__________' then '' else '1' end || {{ digits }}
+            {#- Elsewhere a national number's trunk '0' is dropped after the calling code. #}
+            else '+' || {{ calling_code }} || case
+                when {{ country }} in ({{ trunk_countries | join(', ') }}) and {{ digits }} like '0%'
+                    then substring({{ digits }}, 2) else {{ digits }} end
         end
     {%- endset -%}
     case when {{ waymark.regex_match(candidate, "'^\\+[1-9][0-9]{7,14}$'") }} then {{ candidate }} end

@@ -82,7 +82,9 @@
     to_utc_timestamp(try_to_timestamp({{ column }}), 'UTC')
 {%- endmacro %}
 {% macro duckdb__parse_utc_timestamp(column) -%}
-    cast(timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz)) as timestamp)
+    {#- Through epoch microseconds: converting with timezone('UTC', ...) goes through ICU and
+        costs twice as much per row. Text without an offset is read in the session zone, UTC. #}
+    make_timestamp(epoch_us(try_cast(nullif(trim({{ column }}), '') as timestamptz)))
 {%- endmacro %}
 
 {#- A SQL string literal holding `value` exactly; user-written config reaches SQL only this way. -#}
