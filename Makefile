@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench manifest clean
+.PHONY: demo test lint format bench manifest clean ui
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ clean:
 # The dbt manifest the Dagster code location loads (`dagster dev` re-parses by itself).
 manifest: $(STAMP)
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+# The Dagster UI and daemon on http://127.0.0.1:3000 (WAYMARK_UI_PORT) over the warehouse and
+# landing folder in WAYMARK_HOME (default .waymark, demo data copied in on first start).
+# Ctrl-C or SIGTERM stops every process it started.
+ui: $(STAMP) manifest
+	$(BIN)/python -m orchestration.ui
