@@ -90,6 +90,10 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--workers", type=int, default=1, help="processes")
     generate.add_argument("--gzip-events", action="store_true", help="write .jsonl.gz events")
     generate.set_defaults(handler=_generate)
+
+    from waymark.journeys.cli import register as register_journeys
+
+    register_journeys(commands)
     return root
 
 

@@ -1,0 +1,103 @@
+"""``waymark journeys``: validate journey files, publish their JSON Schema, preview messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from waymark.home import PROJECT_ROOT, WaymarkHome
+
+if TYPE_CHECKING:
+    from waymark.journeys.project import ProjectPaths
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``journeys`` command group to the ``waymark`` parser."""
+    journeys = subparsers.add_parser("journeys", help="validate, document and preview journeys")
+    commands = journeys.add_subparsers(dest="journeys_command", required=True)
+
+    validate = commands.add_parser("validate", help="check every journey file; exit 1 on errors")
+    _project_options(validate)
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of journey files")
+    schema.add_argument(
+        "--output", help="write it to this file, such as journeys/journey.schema.json"
+    )
+    schema.set_defaults(handler=_schema)
+
+    preview = commands.add_parser("preview", help="render a journey's messages for one customer")
+    preview.add_argument("journey", help="journey name")
+    preview.add_argument("--customer", required=True, help="customer_id in marts.customers")
+    preview.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
+    preview.add_argument("--html", action="store_true", help="also print email HTML bodies")
+    _project_options(preview)
+    preview.set_defaults(handler=_preview)
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--journeys", help="journeys folder (default journeys/)")
+    parser.add_argument("--templates", help="templates folder (default beside the journeys folder)")
+    parser.add_argument("--destinations", help="destinations file (default beside journeys/)")
+    parser.add_argument("--events", help="event catalogue (default <journeys>/_events.yml)")
+
+
+def _paths(args: argparse.Namespace) -> ProjectPaths:
+    # Imported here so `waymark --help` and the other commands do not load pydantic and Jinja.
+    from waymark.journeys.project import ProjectPaths
+
+    return ProjectPaths(
+        journeys=Path(args.journeys) if args.journeys else PROJECT_ROOT / "journeys",
+        templates=Path(args.templates) if args.templates else None,
+        destinations=Path(args.destinations) if args.destinations else None,
+        events=Path(args.events) if args.events else None,
+    )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from waymark.journeys.validation import validate_project
+
+    report = validate_project(_paths(args))
+    for issue in report.issues:
+        print(issue)
+    if report.issues:
+        print(f"{len(report.issues)} problem(s)", file=sys.stderr)
+        return 1
+    templates = len(report.project.templates)
+    print(f"{len(report.journeys)} journeys and {templates} templates are valid", file=sys.stderr)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from waymark.journeys.spec import journey_json_schema_text
+
+    text = journey_json_schema_text()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from waymark.journeys.preview import PreviewError, preview_journey
+    from waymark.journeys.preview_format import format_preview
+    from waymark.journeys.validation import validate_project
+
+    report = validate_project(_paths(args))
+    journey = next((j for j in report.journeys if j.name == args.journey), None)
+    if journey is None:
+        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
+        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
+        return 1
+    warehouse = Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    try:
+        preview = preview_journey(journey, report.project, warehouse, args.customer)
+    except PreviewError as error:
+        print(f"waymark journeys preview: {error}", file=sys.stderr)
+        return 1
+    print(format_preview(preview, html=args.html))
+    return 1 if any(send.error for send in preview.sends) else 0

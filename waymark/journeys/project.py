@@ -1,0 +1,185 @@
+"""What journeys may refer to: audiences, events, profile traits, templates and destinations.
+
+Everything is read from files in the repository, so validation needs no warehouse:
+- audiences: models under ``dbt_project/models/audiences/`` whose YAML declares ``meta.audience``;
+- traits: the enforced contract of ``marts.customers`` (``customers.yml``);
+- events: the catalogue ``journeys/_events.yml``. A declared catalogue, not names scraped from the
+  demo generator, because production events come from a company's own tracking plan; a test keeps
+  the catalogue honest against the demo warehouse;
+- destinations: ``destinations.yml``; templates: ``templates/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, WithJsonSchema
+
+from waymark.home import DBT_PROJECT_DIR, PROJECT_ROOT
+from waymark.journeys.errors import JourneyIssue
+from waymark.journeys.loading import validate_model
+from waymark.journeys.steps import Channel
+from waymark.journeys.types import Model, Name
+from waymark.journeys.yaml_source import read_yaml
+
+PropertyType = Literal["string", "number", "integer", "boolean"]
+
+
+class EventMatch(Model):
+    """Which rows of ``marts.customer_events`` are this event."""
+
+    event_type: str
+    event_name: str | None = None
+    """Also match this ``event_name`` (for ``track`` events, the Segment event name)."""
+
+
+class EventDefinition(Model):
+    description: str
+    match: EventMatch
+    properties: dict[str, PropertyType] = {}
+    """Keys of the row's ``properties`` JSON that journeys may filter on and templates may read."""
+
+
+class EventCatalogue(Model):
+    """``journeys/_events.yml``: the events journeys may name."""
+
+    events: dict[Name, EventDefinition]
+
+
+ENV_VAR_PATTERN = r"^[A-Z][A-Z0-9_]*$"
+
+
+def _env_var_name(value: str) -> str:
+    if not re.match(ENV_VAR_PATTERN, value):
+        raise ValueError(f"'{value}' is not an environment variable name; never put a secret here")
+    return value
+
+
+EnvVarName = Annotated[
+    str,
+    AfterValidator(_env_var_name),
+    WithJsonSchema({"type": "string", "pattern": ENV_VAR_PATTERN}),
+]
+
+
+class Destination(Model):
+    """One place messages go. Credentials are read from the environment variables named in
+    ``env``; this file never holds a secret value."""
+
+    kind: Name
+    """The connector that delivers (``activations/destinations/<kind>/``), such as ``smtp``."""
+    channel: Channel
+    description: str = ""
+    env: list[EnvVarName] = []
+    """Names of the environment variables holding the connector's credentials."""
+    settings: dict[str, Any] = {}
+    """Non-secret connector settings, such as a sender address."""
+
+
+class DestinationsFile(Model):
+    """``destinations.yml``: every destination journeys and activations may use."""
+
+    destinations: dict[Name, Destination]
+
+
+@dataclass(frozen=True)
+class TraitColumn:
+    name: str
+    data_type: str
+    nullable: bool
+    accepted_values: tuple[Any, ...] | None
+
+
+@dataclass
+class ProjectPaths:
+    """Where the project's files are. Defaults follow the repository layout; everything else is
+    placed relative to the journeys folder, so a test can build a whole project in a temp dir."""
+
+    journeys: Path = PROJECT_ROOT / "journeys"
+    templates: Path | None = None
+    destinations: Path | None = None
+    events: Path | None = None
+    dbt_project: Path = DBT_PROJECT_DIR
+
+    def __post_init__(self) -> None:
+        self.journeys = Path(self.journeys)
+        self.templates = Path(self.templates or self.journeys.parent / "templates")
+        self.destinations = Path(self.destinations or self.journeys.parent / "destinations.yml")
+        self.events = Path(self.events or self.journeys / "_events.yml")
+        self.dbt_project = Path(self.dbt_project)
+
+
+@dataclass
+class Catalogue:
+    """Everything a journey may name, with the problems found reading it."""
+
+    audiences: set[str] = field(default_factory=set)
+    traits: dict[str, TraitColumn] = field(default_factory=dict)
+    events: dict[str, EventDefinition] = field(default_factory=dict)
+    destinations: dict[str, Destination] = field(default_factory=dict)
+    issues: list[JourneyIssue] = field(default_factory=list)
+
+
+def read_catalogue(paths: ProjectPaths) -> Catalogue:
+    catalogue = Catalogue()
+    catalogue.audiences = audience_names(paths.dbt_project)
+    catalogue.traits = customer_traits(paths.dbt_project)
+    events, issues = _read_model(EventCatalogue, paths.events)
+    catalogue.events = dict(events.events) if events else {}
+    destinations, more = _read_model(DestinationsFile, paths.destinations)
+    catalogue.destinations = dict(destinations.destinations) if destinations else {}
+    catalogue.issues = issues + more
+    return catalogue
+
+
+def _read_model(model: type[Any], path: Path | None) -> tuple[Any, list[JourneyIssue]]:
+    assert path is not None
+    if not path.is_file():
+        return None, [JourneyIssue(path, 1, 1, "", "file not found")]
+    source, issues = read_yaml(path)
+    if issues:
+        return None, issues
+    return validate_model(model, source.data, source)
+
+
+def audience_names(dbt_project: Path) -> set[str]:
+    """Audiences declared with ``meta.audience`` in a model YAML beside its ``.sql`` file."""
+    names: set[str] = set()
+    for path in sorted((dbt_project / "models" / "audiences").rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in document.get("models", []):
+            meta = (model.get("config") or {}).get("meta") or model.get("meta") or {}
+            audience = meta.get("audience")
+            if audience is not None and (path.parent / f"{model['name']}.sql").is_file():
+                named = audience.get("name") if isinstance(audience, dict) else None
+                names.add(named or model["name"])
+    return names
+
+
+def customer_traits(dbt_project: Path) -> dict[str, TraitColumn]:
+    """The columns of ``marts.customers`` from its enforced contract."""
+    path = dbt_project / "models" / "marts" / "customers" / "customers.yml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    model = next(m for m in document["models"] if m["name"] == "customers")
+    traits: dict[str, TraitColumn] = {}
+    for column in model["columns"]:
+        constraints = {c.get("type") for c in column.get("constraints", [])}
+        tests = column.get("data_tests", [])
+        accepted = next(
+            (t["accepted_values"]["arguments"]["values"] for t in tests if _accepted(t)), None
+        )
+        traits[column["name"]] = TraitColumn(
+            name=column["name"],
+            data_type=column["data_type"].lower(),
+            nullable="not_null" not in constraints and "not_null" not in tests,
+            accepted_values=tuple(accepted) if accepted is not None else None,
+        )
+    return traits
+
+
+def _accepted(test: Any) -> bool:
+    return isinstance(test, dict) and "accepted_values" in test

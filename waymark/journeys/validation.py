@@ -1,0 +1,38 @@
+"""Validate every journey in a project: files, graphs, references and templates together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from waymark.journeys.errors import JourneyIssue
+from waymark.journeys.journey import Journey
+from waymark.journeys.loading import journey_files, read_journey
+from waymark.journeys.project import ProjectPaths
+from waymark.journeys.references import Project, check_journey, load_project
+
+
+@dataclass
+class ProjectReport:
+    """The journeys that passed every check, and every issue found anywhere."""
+
+    project: Project
+    journeys: list[Journey]
+    issues: list[JourneyIssue]
+
+
+def validate_project(paths: ProjectPaths | None = None) -> ProjectReport:
+    """Check every journey file against the project's catalogue and templates."""
+    project = load_project(paths or ProjectPaths())
+    issues = list(project.issues)
+    journeys: list[Journey] = []
+    for path in journey_files(project.paths.journeys):
+        loaded = read_journey(path)
+        found = list(loaded.issues)
+        if loaded.journey is not None:
+            found += check_journey(loaded.journey, loaded.source, project)
+            if not found:
+                journeys.append(loaded.journey)
+        issues += found
+    unique = list(dict.fromkeys(issues))
+    unique.sort(key=lambda issue: (str(issue.file), issue.line, issue.column))
+    return ProjectReport(project, journeys, unique)
