@@ -51,13 +51,16 @@ class Project:
     catalogue: Catalogue
     templates: dict[str, LoadedTemplate]
     issues: list[JourneyIssue] = field(default_factory=list)
+    broken_templates: set[str] = field(default_factory=set)
+    """Templates whose files have errors: reported there, so sends using them stay quiet."""
 
 
 def load_project(paths: ProjectPaths) -> Project:
     catalogue = read_catalogue(paths)
     assert paths.templates is not None
     templates, template_issues = read_templates(paths.templates)
-    return Project(paths, catalogue, templates, catalogue.issues + template_issues)
+    broken = {issue.file.stem for issue in template_issues}
+    return Project(paths, catalogue, templates, catalogue.issues + template_issues, broken)
 
 
 class _Checker:
@@ -68,6 +71,8 @@ class _Checker:
         self.template_issues: list[JourneyIssue] = []
         entry = journey.entry
         self.entry_event = entry.event if isinstance(entry, EventEntry) else None
+        # With an unknown entry event `event.*` cannot be checked; that error is reported instead.
+        self.can_render = self.entry_event is None or self.entry_event in self.catalogue.events
 
     def fail(self, loc: Loc, message: str) -> None:
         self.problems.append(Problem(loc, message))
@@ -141,12 +146,14 @@ class _Checker:
             message = f"destination '{send.destination}' is a {destination.channel} destination"
             self.fail((*loc, "destination"), message)
         template = self.project.templates.get(send.template)
+        if send.template in self.project.broken_templates:
+            return
         if template is None:
             self.fail((*loc, "template"), f"template '{send.template}' not found")
         elif template.channel != send.channel:
             message = f"template '{send.template}' is a {template.channel} template"
             self.fail((*loc, "template"), message)
-        else:
+        elif self.can_render:
             params = self.render_values((*loc, "params"), step.id, variant, send.params)
             if params is not None:
                 self.render_template(template, step.id, variant, params, index)
@@ -227,7 +234,8 @@ def check_journey(journey: Journey, source: YamlSource, project: Project) -> lis
             if step.update_profile.attribute in check.catalogue.traits:
                 message = "is a column of marts.customers, which journeys cannot overwrite"
                 check.fail((*here, "attribute"), f"'{step.update_profile.attribute}' {message}")
-            check.render_values(here, step.id, None, {"value": step.update_profile.value})
+            if check.can_render:
+                check.render_values(here, step.id, None, {"value": step.update_profile.value})
     located = [source.issue(problem.loc, problem.message) for problem in check.problems]
     return located + check.template_issues
 
