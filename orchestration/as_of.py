@@ -48,9 +48,10 @@ def run_as_of(context: dg.AssetExecutionContext, now: datetime | None = None) ->
     """This run's `as_of`: its tag, or now (recorded on the run so later assets agree)."""
     # Read the stored run, not `context.run`: an earlier asset of this run may have added the tag
     # after the run (and its cached tags) started.
-    run = context.instance.get_run_by_id(context.run_id) or context.run
+    run_id = context.run.run_id
+    run = context.instance.get_run_by_id(run_id) or context.run
     if AS_OF_TAG in run.tags:
         return parse_as_of(run.tags[AS_OF_TAG])
     instant = (now or datetime.now(UTC)).replace(microsecond=0)
-    context.instance.add_run_tags(context.run_id, as_of_tags(instant))
+    context.instance.add_run_tags(run_id, as_of_tags(instant))
     return instant
