@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from waymark.journeys.errors import Problem
 from waymark.journeys.steps import SplitStep, Step
@@ -47,6 +50,31 @@ def step_problems(steps: Sequence[Step]) -> list[Problem]:
     problems += _unreachable(steps, edges)
     problems += _loops_without_pause(steps, edges)
     return problems
+
+
+def partial_step_problems(raw_steps: list[Any]) -> list[Problem]:
+    """Graph problems in steps as written, for a journey that failed validation elsewhere.
+
+    Reporting a dangling ``next`` together with, say, a bad duration saves a round trip. When
+    every step is valid on its own the full checks run; otherwise only targets are checked, as
+    reachability and loops are meaningless with steps missing.
+    """
+    adapter = TypeAdapter(Step)
+    valid: list[tuple[int, Step]] = []
+    for index, raw in enumerate(raw_steps):
+        try:
+            valid.append((index, adapter.validate_python(raw)))
+        except ValidationError:
+            continue
+    if valid and len(valid) == len(raw_steps):
+        return step_problems([step for _, step in valid])
+    ids = {raw.get("id") for raw in raw_steps if isinstance(raw, dict)}
+    return [
+        Problem(("steps", index, *transition.loc), f"no step has id '{transition.target}'")
+        for index, step in valid
+        for transition in step.transitions()
+        if transition.target is not None and transition.target not in ids
+    ]
 
 
 def successor_ids(steps: Sequence[Step]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from waymark.journeys.errors import JourneyIssue, JourneyValidationError, Problem
+from waymark.journeys.graph import partial_step_problems
 from waymark.journeys.journey import Journey
 from waymark.journeys.yaml_source import YamlSource, read_yaml
 
@@ -41,8 +42,15 @@ def read_journey(path: Path) -> LoadedJourney:
     if isinstance(name, str) and name != source.path.stem:
         message = f"'{name}' must equal the file name without .yml, '{source.path.stem}'"
         issues.append(source.issue(("name",), message))
-    journey, problems = validate_model(Journey, data, source)
-    issues += problems
+    problems: list[Problem] = []
+    journey: Journey | None = None
+    try:
+        journey = Journey.model_validate(data, context={"problems": problems})
+    except ValidationError as error:
+        issues += [_pydantic_issue(source, detail) for detail in error.errors()]
+        if isinstance(data.get("steps"), list):
+            problems = partial_step_problems(data["steps"])
+    issues += [source.issue(problem.loc, problem.message) for problem in problems]
     return LoadedJourney(source, journey if not issues else None, _in_file_order(issues))
 
 
