@@ -98,6 +98,14 @@
     '{{ value | replace("'", "''") }}'
 {%- endmacro %}
 
+{#- The incremental strategy that replaces rows by unique key. Spark needs a table format with
+    MERGE (Delta, Iceberg) for it. -#}
+{% macro upsert_strategy() -%}
+    {{ return(adapter.dispatch('upsert_strategy', 'waymark')()) }}
+{%- endmacro %}
+{% macro default__upsert_strategy() -%}{{ return('merge') }}{%- endmacro %}
+{% macro duckdb__upsert_strategy() -%}{{ return('delete+insert') }}{%- endmacro %}
+
 {#- Deterministic short hash used for stable ids (first 16 hex chars of md5). -#}
 {% macro short_hash(expression) -%}
     substring({{ dbt.hash(expression) }}, 1, 16)

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- Touchpoints no identifier could attribute to a customer: one row per touchpoint. Kept out of
     `customer_events`, counted here (per source and type) so nothing disappears silently. -#}
 with attributed as (

@@ -53,7 +53,9 @@ segment_touchpoints as (
         email,
         phone,
         {#- Segment's alias carries the anonymous id being aliased as previousId. #}
-        coalesce(anonymous_id, previous_id) as anonymous_id
+        coalesce(anonymous_id, previous_id) as anonymous_id,
+        {#- The landed file, so `int_customer_events_attributed` can pick up new files only. #}
+        _source_file
     from segment_events
 ),
 
@@ -231,19 +233,19 @@ crm_touchpoints as (
 unioned as (
     select * from segment_touchpoints
     union all
-    select * from order_touchpoints
+    select *, {{ null_string }} as _source_file from order_touchpoints
     union all
-    select * from ticket_touchpoints
+    select *, {{ null_string }} as _source_file from ticket_touchpoints
     union all
-    select * from call_touchpoints
+    select *, {{ null_string }} as _source_file from call_touchpoints
     union all
-    select * from engagement_touchpoints
+    select *, {{ null_string }} as _source_file from engagement_touchpoints
     union all
-    select * from consent_touchpoints
+    select *, {{ null_string }} as _source_file from consent_touchpoints
     union all
-    select * from ad_click_touchpoints
+    select *, {{ null_string }} as _source_file from ad_click_touchpoints
     union all
-    select * from crm_touchpoints
+    select *, {{ null_string }} as _source_file from crm_touchpoints
 ),
 
 as_of_window as (

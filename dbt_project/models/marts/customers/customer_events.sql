@@ -1,5 +1,7 @@
+{{ config(materialized='view') }}
 {#- The unified customer timeline: one row per touchpoint attributed to a customer, from every
-    source, up to as_of. Unattributable touchpoints are in `int_customer_events_unattributed`. -#}
+    source, up to as_of. Unattributable touchpoints are in `int_customer_events_unattributed`.
+    A view: the attributed rows live once, in the incremental `int_customer_events_attributed`. -#}
 with attributed as (
     select * from {{ ref('int_customer_events_attributed') }}
 ),
