@@ -77,7 +77,7 @@ def make_project(root: Path, journey: str, template: str = PROBE_TEMPLATE) -> Pr
     (root / "templates").mkdir()
     (root / "templates" / "probe_email.yml").write_text(template)
     (root / "journeys" / "probe.yml").write_text(journey)
-    return ProjectPaths(journeys=root / "journeys")
+    return ProjectPaths.for_journeys(root / "journeys")
 
 
 def issues_for(

@@ -1,7 +1,7 @@
 """Sticky, deterministic assignment of customers to split variants and holdout groups.
 
 A customer's point in [0, 1) is the first 8 hex digits of
-``md5(salt || ':' || step_id || ':' || customer_id)`` read as an integer and divided by 2**32.
+`md5(salt || ':' || step_id || ':' || customer_id)` read as an integer and divided by 2**32.
 The same customer always gets the same point, so re-running a tick or re-entering the journey never
 moves them; including the step id keeps two splits in one journey independent. The SQL engine
 computes the same value, so this module is its reference.
@@ -20,7 +20,7 @@ def assignment_point(salt: str, step_id: str, customer_id: str) -> float:
 
 
 def choose_variant(split: Split, point: float) -> Variant:
-    """The variant whose share of the cumulative weights contains ``point``."""
+    """The variant whose share of the cumulative weights contains `point`."""
     total = sum(variant.weight for variant in split.variants)
     edge = 0
     for variant in split.variants:

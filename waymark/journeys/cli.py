@@ -1,4 +1,4 @@
-"""``waymark journeys``: validate journey files, publish their JSON Schema, preview messages."""
+"""`waymark journeys`: validate journey files, publish their JSON Schema, preview messages."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``journeys`` command group to the ``waymark`` parser."""
+    """Add the `journeys` command group to the `waymark` parser."""
     journeys = subparsers.add_parser("journeys", help="validate, document and preview journeys")
     commands = journeys.add_subparsers(dest="journeys_command", required=True)
 
@@ -48,11 +48,11 @@ def _paths(args: argparse.Namespace) -> ProjectPaths:
     # Imported here so `waymark --help` and the other commands do not load pydantic and Jinja.
     from waymark.journeys.project import ProjectPaths
 
-    return ProjectPaths(
-        journeys=Path(args.journeys) if args.journeys else PROJECT_ROOT / "journeys",
-        templates=Path(args.templates) if args.templates else None,
-        destinations=Path(args.destinations) if args.destinations else None,
-        events=Path(args.events) if args.events else None,
+    return ProjectPaths.for_journeys(
+        args.journeys or PROJECT_ROOT / "journeys",
+        templates=args.templates,
+        destinations=args.destinations,
+        events=args.events,
     )
 
 

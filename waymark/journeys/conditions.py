@@ -1,9 +1,9 @@
 """Conditions: filters on an event's properties and tests on a customer's profile.
 
-Event filters (``where``) are written as a mapping, ``{property: value}`` for equality or
-``{property: {operator: value}}``; ``PropertyFilter.predicates()`` gives the engine the same rules
-as a flat list. Branch conditions test a trait (a column of ``marts.customers``) or audience
-membership, combined with ``all``, ``any`` and ``not``.
+Event filters (`where`) are written as a mapping, `{property: value}` for equality or
+`{property: {operator: value}}`; `PropertyFilter.predicates()` gives the engine the same rules
+as a flat list. Branch conditions test a trait (a column of `marts.customers`) or audience
+membership, combined with `all`, `any` and `not`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class PropertyPredicate:
 
 
 class PropertyFilter(RootModel[dict[str, PropertyTest]]):
-    """``{property: value}`` (equality) or ``{property: {operator: value}}``; all must hold."""
+    """`{property: value}` (equality) or `{property: {operator: value}}`; all must hold."""
 
     model_config = {"frozen": True}
 
@@ -129,14 +129,14 @@ TraitOperator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "i
 
 
 class TraitCondition(Model):
-    """A test on one profile trait, a column of ``marts.customers``."""
+    """A test on one profile trait, a column of `marts.customers`."""
 
     trait: Name
-    """The column, such as ``lifecycle_stage`` or ``revenue``."""
+    """The column, such as `lifecycle_stage` or `revenue`."""
     op: TraitOperator = "eq"
-    """How to compare; ``is_null`` and ``not_null`` take no value, ``in`` and ``not_in`` a list."""
+    """How to compare; `is_null` and `not_null` take no value, `in` and `not_in` a list."""
     value: Scalar | list[Scalar] = None
-    """What to compare with; a list for ``in`` and ``not_in``."""
+    """What to compare with; a list for `in` and `not_in`."""
 
     @model_validator(mode="after")
     def _value_fits_operator(self) -> TraitCondition:
@@ -161,7 +161,7 @@ class AudienceCondition(Model):
     """True while the customer is a current member of the audience."""
 
     in_audience: Name
-    """An audience model name (``dbt_project/models/audiences/``)."""
+    """An audience model name (`dbt_project/models/audiences/`)."""
 
 
 class AllCondition(Model):
@@ -192,8 +192,8 @@ Condition = Annotated[
     | Annotated[NotCondition, kind("not")],
     *one_key_of("a condition", CONDITION_KINDS),
 ]
-"""A profile test: ``{trait: ..., op: ..., value: ...}``, ``{in_audience: ...}``, or a
-combination ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``."""
+"""A profile test: `{trait: ..., op: ..., value: ...}`, `{in_audience: ...}`, or a
+combination `{all: [...]}`, `{any: [...]}`, `{not: ...}`."""
 
 AllCondition.model_rebuild()
 AnyCondition.model_rebuild()

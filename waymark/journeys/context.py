@@ -1,7 +1,7 @@
 """The variables a template sees, and stand-in values to check templates without a warehouse.
 
-``customer`` holds the customer's row of ``marts.customers``, ``event`` the entry event's
-properties, ``journey`` the journey name, step id and split variant, and ``params`` the send
+`customer` holds the customer's row of `marts.customers`, `event` the entry event's
+properties, `journey` the journey name, step id and split variant, and `params` the send
 step's own values.
 """
 
@@ -27,7 +27,7 @@ def template_context(
     params: Mapping[str, Any] | None = None,
     event_name: str | None = None,
 ) -> dict[str, Namespace]:
-    """The context for one send: ``event`` None when the journey has no entry event."""
+    """The context for one send: `event` None when the journey has no entry event."""
     if event is None:
         event_space = Namespace(NO_EVENT_LABEL, {})
     else:
@@ -41,7 +41,7 @@ def template_context(
 
 
 def sample_customer(traits: Mapping[str, TraitColumn], *, nulls: bool) -> dict[str, Any]:
-    """A stand-in customer with every column; with ``nulls``, nullable columns are null, as for
+    """A stand-in customer with every column; with `nulls`, nullable columns are null, as for
     a customer who has never ordered or given a name."""
     return {
         name: None if nulls and column.nullable else _sample(column)

@@ -20,7 +20,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class JourneyIssue:
-    """One located problem: ``file:line:column: field: message``."""
+    """One located problem: `file:line:column: field: message`."""
 
     file: Path
     line: int
@@ -44,7 +44,7 @@ class JourneyValidationError(ValueError):
 
 
 def display_path(parts: Iterable[str | int]) -> str:
-    """``('steps', 2, 'send', 'template')`` -> ``steps[2].send.template``."""
+    """`('steps', 2, 'send', 'template')` -> `steps[2].send.template`."""
     text = ""
     for part in parts:
         if isinstance(part, int):

@@ -1,6 +1,6 @@
 """Checks on a journey's steps as a graph.
 
-Unreachable steps are errors, not warnings: a step nothing leads to is almost always a ``next``
+Unreachable steps are errors, not warnings: a step nothing leads to is almost always a `next`
 pointing at the wrong id, and a warning would let that journey ship. A loop must contain a step
 that always pauses (a timed wait or a wait for an event); otherwise one tick of the engine could
 run it forever.
@@ -55,7 +55,7 @@ def step_problems(steps: Sequence[Step]) -> list[Problem]:
 def partial_step_problems(raw_steps: list[Any]) -> list[Problem]:
     """Graph problems in steps as written, for a journey that failed validation elsewhere.
 
-    Reporting a dangling ``next`` together with, say, a bad duration saves a round trip. When
+    Reporting a dangling `next` together with, say, a bad duration saves a round trip. When
     every step is valid on its own the full checks run; otherwise only targets are checked, as
     reachability and loops are meaningless with steps missing.
     """

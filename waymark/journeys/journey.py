@@ -1,8 +1,8 @@
-"""The Journey model: one YAML file in ``journeys/``, validated into typed objects.
+"""The Journey model: one YAML file in `journeys/`, validated into typed objects.
 
-A constructed ``Journey`` is internally consistent: its steps form a valid graph (see
-``waymark.journeys.graph``). References to audiences, events, traits, templates and destinations are
-checked against the project by ``waymark.journeys.references``.
+A constructed `Journey` is internally consistent: its steps form a valid graph (see
+`waymark.journeys.graph`). References to audiences, events, traits, templates and destinations are
+checked against the project by `waymark.journeys.references`.
 """
 
 from __future__ import annotations
@@ -33,21 +33,21 @@ class AudienceEntry(Model):
     """Enter when the customer joins an audience (each new membership, including a rejoin)."""
 
     audience: Name
-    """An audience model (``dbt_project/models/audiences/``)."""
+    """An audience model (`dbt_project/models/audiences/`)."""
 
 
 class EventEntry(Model):
     """Enter when the customer does an event that passes the filter."""
 
     event: Name
-    """An event from the event catalogue (``journeys/_events.yml``)."""
+    """An event from the event catalogue (`journeys/_events.yml`)."""
     where: PropertyFilter | None = None
     """Only events whose properties pass this filter start the journey."""
 
 
 class Schedule(Model):
     cron: Cron
-    """When to run, five cron fields, such as ``0 9 * * mon``."""
+    """When to run, five cron fields, such as `0 9 * * mon`."""
     timezone: Timezone = "UTC"
     """The time zone the cron expression is read in."""
     audience: Name | None = None
@@ -66,7 +66,7 @@ Entry = Annotated[
     | Annotated[ScheduleEntry, kind("schedule")],
     *one_key_of("entry", ("audience", "event", "schedule")),
 ]
-"""How customers enter: ``{audience: ...}``, ``{event: ..., where: ...}`` or ``{schedule: ...}``."""
+"""How customers enter: `{audience: ...}`, `{event: ..., where: ...}` or `{schedule: ...}`."""
 
 
 class ReEntry(Model):
@@ -77,7 +77,7 @@ class ReEntry(Model):
 
     mode: Literal["never", "after_cooldown", "every_time"] = "never"
     cooldown: Duration | None = None
-    """With ``after_cooldown``: time from the previous entry before the next may start."""
+    """With `after_cooldown`: time from the previous entry before the next may start."""
 
     @model_validator(mode="after")
     def _cooldown_fits_mode(self) -> ReEntry:
@@ -133,20 +133,20 @@ class SendWindow(Model):
 
 
 class FrequencyCap(Model):
-    """At most ``max`` sends on a channel per rolling ``per``; capped sends are dropped, logged."""
+    """At most `max` sends on a channel per rolling `per`; capped sends are dropped, logged."""
 
     channel: Channel
     max: int = Field(ge=1)
     per: Duration
     scope: Literal["journey", "global"] = "journey"
-    """``journey`` counts this journey's sends; ``global`` counts sends from every journey."""
+    """`journey` counts this journey's sends; `global` counts sends from every journey."""
 
 
 class Journey(Model):
     """A customer journey: who enters, what happens to them step by step, and when they leave."""
 
     name: Name
-    """Equal to the file name without ``.yml``."""
+    """Equal to the file name without `.yml`."""
     description: str = Field(min_length=1)
     enabled: bool = True
     """A disabled journey admits nobody; customers already in it carry on."""
@@ -156,7 +156,7 @@ class Journey(Model):
     """Seed for splits and holdouts; default the name. Changing it reshuffles every assignment."""
     entry: Entry
     instance_key: str | None = Field(default=None, pattern=INSTANCE_KEY_PATTERN)
-    """Entry event property that tells instances apart, such as ``properties.cart_id``, so one
+    """Entry event property that tells instances apart, such as `properties.cart_id`, so one
     customer can be in the journey once per key; default once per customer."""
     re_entry: ReEntry = ReEntry()
     goal: Goal | None = None
@@ -165,7 +165,7 @@ class Journey(Model):
     send_window: SendWindow | None = None
     frequency_caps: list[FrequencyCap] = []
     steps: list[Step] = Field(min_length=1)
-    """Run in order from the first; ``next`` and branch targets jump by step id."""
+    """Run in order from the first; `next` and branch targets jump by step id."""
 
     @model_validator(mode="after")
     def _valid_graph(self, info: ValidationInfo) -> Journey:
@@ -198,7 +198,7 @@ class Journey(Model):
 
     @property
     def instance_property(self) -> str | None:
-        """The entry event property named by ``instance_key``, such as ``cart_id``."""
+        """The entry event property named by `instance_key`, such as `cart_id`."""
         return self.instance_key.removeprefix("properties.") if self.instance_key else None
 
     def step(self, step_id: str) -> Step:
@@ -208,7 +208,7 @@ class Journey(Model):
         raise KeyError(step_id)
 
     def following(self, step_id: str) -> str | None:
-        """The step after ``step_id`` in file order; None after the last step (exit)."""
+        """The step after `step_id` in file order; None after the last step (exit)."""
         ids = [step.id for step in self.steps]
         index = ids.index(step_id) + 1
         return ids[index] if index < len(ids) else None

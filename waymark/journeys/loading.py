@@ -1,4 +1,4 @@
-"""Reading journey files into ``Journey`` objects, with every problem located in its file."""
+"""Reading journey files into `Journey` objects, with every problem located in its file."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class LoadedJourney:
 
 
 def journey_files(folder: Path) -> list[Path]:
-    """Journey files in a folder: ``*.yml``; names starting with ``_`` are catalogues."""
+    """Journey files in a folder: `*.yml`; names starting with `_` are catalogues."""
     return sorted(path for path in Path(folder).glob("*.yml") if not path.name.startswith("_"))
 
 
@@ -57,7 +57,7 @@ def read_journey(path: Path) -> LoadedJourney:
 def validate_model(
     model: type[M], data: Any, source: YamlSource
 ) -> tuple[M | None, list[JourneyIssue]]:
-    """Validate ``data`` as ``model``; pydantic errors and collected problems become issues."""
+    """Validate `data` as `model`; pydantic errors and collected problems become issues."""
     problems: list[Problem] = []
     try:
         value = model.model_validate(data, context={"problems": problems})
@@ -88,7 +88,7 @@ def _in_file_order(issues: list[JourneyIssue]) -> list[JourneyIssue]:
 
 
 def load_journey(path: Path | str) -> Journey:
-    """The journey in one file; raises ``JourneyValidationError`` listing every problem."""
+    """The journey in one file; raises `JourneyValidationError` listing every problem."""
     loaded = read_journey(Path(path))
     if loaded.journey is None:
         raise JourneyValidationError(loaded.issues)

@@ -56,14 +56,14 @@ class JourneyPreview:
     customer: dict[str, Any]
     entry_event: EntryEvent | None
     assignments: dict[str, str] = field(default_factory=dict)
-    """Split and holdout step id -> the customer's variant, or ``control`` / ``treatment``."""
+    """Split and holdout step id -> the customer's variant, or `control` / `treatment`."""
     sends: list[PreviewedSend] = field(default_factory=list)
 
 
 def read_customer(
     warehouse: Path, customer_id: str, journey: Journey, project: Project
 ) -> tuple[dict[str, Any], EntryEvent | None]:
-    """The customer's row of ``marts.customers`` and their latest matching entry event."""
+    """The customer's row of `marts.customers` and their latest matching entry event."""
     if not warehouse.is_file():
         raise PreviewError(f"no warehouse at {warehouse}; build one with `waymark demo`")
     try:

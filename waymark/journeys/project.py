@@ -1,12 +1,12 @@
 """What journeys may refer to: audiences, events, profile traits, templates and destinations.
 
 Everything is read from files in the repository, so validation needs no warehouse:
-- audiences: models under ``dbt_project/models/audiences/`` whose YAML declares ``meta.audience``;
-- traits: the enforced contract of ``marts.customers`` (``customers.yml``);
-- events: the catalogue ``journeys/_events.yml``. A declared catalogue, not names scraped from the
+- audiences: models under `dbt_project/models/audiences/` whose YAML declares `meta.audience`;
+- traits: the enforced contract of `marts.customers` (`customers.yml`);
+- events: the catalogue `journeys/_events.yml`. A declared catalogue, not names scraped from the
   demo generator, because production events come from a company's own tracking plan; a test keeps
   the catalogue honest against the demo warehouse;
-- destinations: ``destinations.yml``; templates: ``templates/``.
+- destinations: `destinations.yml`; templates: `templates/`.
 """
 
 from __future__ import annotations
@@ -30,22 +30,22 @@ PropertyType = Literal["string", "number", "integer", "boolean"]
 
 
 class EventMatch(Model):
-    """Which rows of ``marts.customer_events`` are this event."""
+    """Which rows of `marts.customer_events` are this event."""
 
     event_type: str
     event_name: str | None = None
-    """Also match this ``event_name`` (for ``track`` events, the Segment event name)."""
+    """Also match this `event_name` (for `track` events, the Segment event name)."""
 
 
 class EventDefinition(Model):
     description: str
     match: EventMatch
     properties: dict[str, PropertyType] = {}
-    """Keys of the row's ``properties`` JSON that journeys may filter on and templates may read."""
+    """Keys of the row's `properties` JSON that journeys may filter on and templates may read."""
 
 
 class EventCatalogue(Model):
-    """``journeys/_events.yml``: the events journeys may name."""
+    """`journeys/_events.yml`: the events journeys may name."""
 
     events: dict[Name, EventDefinition]
 
@@ -68,10 +68,10 @@ EnvVarName = Annotated[
 
 class Destination(Model):
     """One place messages go. Credentials are read from the environment variables named in
-    ``env``; this file never holds a secret value."""
+    `env`; this file never holds a secret value."""
 
     kind: Name
-    """The connector that delivers (``activations/destinations/<kind>/``), such as ``smtp``."""
+    """The connector that delivers (`activations/destinations/<kind>/`), such as `smtp`."""
     channel: Channel
     description: str = ""
     env: list[EnvVarName] = []
@@ -81,7 +81,7 @@ class Destination(Model):
 
 
 class DestinationsFile(Model):
-    """``destinations.yml``: every destination journeys and activations may use."""
+    """`destinations.yml`: every destination journeys and activations may use."""
 
     destinations: dict[Name, Destination]
 
@@ -94,23 +94,37 @@ class TraitColumn:
     accepted_values: tuple[Any, ...] | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProjectPaths:
-    """Where the project's files are. Defaults follow the repository layout; everything else is
-    placed relative to the journeys folder, so a test can build a whole project in a temp dir."""
+    """Where the project's files are."""
 
-    journeys: Path = PROJECT_ROOT / "journeys"
-    templates: Path | None = None
-    destinations: Path | None = None
-    events: Path | None = None
-    dbt_project: Path = DBT_PROJECT_DIR
+    journeys: Path
+    templates: Path
+    destinations: Path
+    events: Path
+    dbt_project: Path
 
-    def __post_init__(self) -> None:
-        self.journeys = Path(self.journeys)
-        self.templates = Path(self.templates or self.journeys.parent / "templates")
-        self.destinations = Path(self.destinations or self.journeys.parent / "destinations.yml")
-        self.events = Path(self.events or self.journeys / "_events.yml")
-        self.dbt_project = Path(self.dbt_project)
+    @classmethod
+    def for_journeys(
+        cls,
+        journeys: Path | str = PROJECT_ROOT / "journeys",
+        *,
+        templates: Path | str | None = None,
+        destinations: Path | str | None = None,
+        events: Path | str | None = None,
+        dbt_project: Path | str = DBT_PROJECT_DIR,
+    ) -> ProjectPaths:
+        """The repository layout around a journeys folder: `templates/` and
+        `destinations.yml` beside it, `_events.yml` in it. A test can so build a whole
+        project in a temporary directory and still read the real dbt project."""
+        folder = Path(journeys)
+        return cls(
+            journeys=folder,
+            templates=Path(templates or folder.parent / "templates"),
+            destinations=Path(destinations or folder.parent / "destinations.yml"),
+            events=Path(events or folder / "_events.yml"),
+            dbt_project=Path(dbt_project),
+        )
 
 
 @dataclass
@@ -136,8 +150,7 @@ def read_catalogue(paths: ProjectPaths) -> Catalogue:
     return catalogue
 
 
-def _read_model(model: type[Any], path: Path | None) -> tuple[Any, list[JourneyIssue]]:
-    assert path is not None
+def _read_model(model: type[Any], path: Path) -> tuple[Any, list[JourneyIssue]]:
     if not path.is_file():
         return None, [JourneyIssue(path, 1, 1, "", "file not found")]
     source, issues = read_yaml(path)
@@ -147,7 +160,7 @@ def _read_model(model: type[Any], path: Path | None) -> tuple[Any, list[JourneyI
 
 
 def audience_names(dbt_project: Path) -> set[str]:
-    """Audiences declared with ``meta.audience`` in a model YAML beside its ``.sql`` file."""
+    """Audiences declared with `meta.audience` in a model YAML beside its `.sql` file."""
     names: set[str] = set()
     for path in sorted((dbt_project / "models" / "audiences").rglob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -161,7 +174,7 @@ def audience_names(dbt_project: Path) -> set[str]:
 
 
 def customer_traits(dbt_project: Path) -> dict[str, TraitColumn]:
-    """The columns of ``marts.customers`` from its enforced contract."""
+    """The columns of `marts.customers` from its enforced contract."""
     path = dbt_project / "models" / "marts" / "customers" / "customers.yml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     model = next(m for m in document["models"] if m["name"] == "customers")

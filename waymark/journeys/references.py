@@ -1,10 +1,10 @@
 """Checks that a journey's names exist in the project and its templates render.
 
-Each journey is checked against the catalogue (``waymark.journeys.project``): audiences, events
+Each journey is checked against the catalogue (`waymark.journeys.project`): audiences, events
 and their properties, traits and their types and accepted values, destinations and templates on
 the right channel. Every template a send uses is rendered against a stand-in customer, twice (once
-with every nullable trait null), so an unknown trait or a filter that breaks on null is a
-validation error rather than a failed send.
+with every nullable trait null; `waymark.journeys.template_checks`), so an unknown trait or a
+null printed without a fallback is a validation error rather than a failed send.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from waymark.journeys.conditions import (
     PropertyFilter,
     TraitCondition,
 )
-from waymark.journeys.context import sample_customer, sample_event, template_context
 from waymark.journeys.errors import JourneyIssue, Loc, Problem
 from waymark.journeys.graph import variants_leading_to
 from waymark.journeys.journey import AudienceEntry, EventEntry, EventExit, Journey, ScheduleEntry
@@ -35,8 +34,8 @@ from waymark.journeys.steps import (
     WaitUntilEventStep,
     WaitUntilProfileTimestamp,
 )
-from waymark.journeys.templates import LoadedTemplate, compile_text, error_line, read_templates
-from waymark.journeys.templates import template_issue as located_template_issue
+from waymark.journeys.template_checks import SampleRenderer
+from waymark.journeys.templates import LoadedTemplate, read_templates
 from waymark.journeys.yaml_source import YamlSource
 
 _NUMERIC = ("bigint", "integer", "int", "smallint", "decimal", "numeric", "double", "float")
@@ -57,7 +56,6 @@ class Project:
 
 def load_project(paths: ProjectPaths) -> Project:
     catalogue = read_catalogue(paths)
-    assert paths.templates is not None
     templates, template_issues = read_templates(paths.templates)
     broken = {issue.file.stem for issue in template_issues}
     return Project(paths, catalogue, templates, catalogue.issues + template_issues, broken)
@@ -69,10 +67,7 @@ class _Checker:
         self.catalogue = project.catalogue
         self.problems: list[Problem] = []
         self.template_issues: list[JourneyIssue] = []
-        entry = journey.entry
-        self.entry_event = entry.event if isinstance(entry, EventEntry) else None
-        # With an unknown entry event `event.*` cannot be checked; that error is reported instead.
-        self.can_render = self.entry_event is None or self.entry_event in self.catalogue.events
+        self.renderer = SampleRenderer(journey, project.catalogue)
 
     def fail(self, loc: Loc, message: str) -> None:
         self.problems.append(Problem(loc, message))
@@ -153,58 +148,14 @@ class _Checker:
         elif template.channel != send.channel:
             message = f"template '{send.template}' is a {template.channel} template"
             self.fail((*loc, "template"), message)
-        elif self.can_render:
-            params = self.render_values((*loc, "params"), step.id, variant, send.params)
+        elif self.renderer.can_render:
+            params, problems = self.renderer.values((*loc, "params"), step.id, variant, send.params)
+            self.problems += problems
             if params is not None:
-                self.render_template(template, step.id, variant, params, index)
-
-    def render_values(
-        self, loc: Loc, step_id: str, variant: str | None, values: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """Render text values against the sample context; None when one fails."""
-        rendered: dict[str, Any] = {}
-        for key, value in values.items():
-            if not isinstance(value, str):
-                rendered[key] = value
-                continue
-            for nulls in (False, True):
-                try:
-                    rendered[key] = compile_text(value).render(
-                        self.context(step_id, variant, nulls)
-                    )
-                except Exception as error:
-                    self.fail((*loc, key), _render_message(error, nulls))
-                    return None
-        return rendered
-
-    def render_template(
-        self, template: LoadedTemplate, step_id: str, variant: str | None, params: dict, index: int
-    ) -> None:
-        used_by = f"{self.source.path.name} steps[{index}]"
-        for loc, compiled in template.compiled.items():
-            for nulls in (False, True):
-                try:
-                    compiled.render(self.context(step_id, variant, nulls, params))
-                except Exception as error:
-                    message = f"{_render_message(error, nulls)} (sent by {used_by})"
-                    issue = located_template_issue(template, loc, message, error_line(error))
-                    self.template_issues.append(issue)
-                    break
-
-    def context(
-        self, step_id: str, variant: str | None, nulls: bool, params: dict | None = None
-    ) -> dict[str, Any]:
-        definition = self.catalogue.events.get(self.entry_event) if self.entry_event else None
-        customer = sample_customer(self.catalogue.traits, nulls=nulls)
-        return template_context(
-            customer,
-            sample_event(definition) if self.entry_event else None,
-            self.journey.name,
-            step_id,
-            variant,
-            params,
-            event_name=self.entry_event,
-        )
+                used_by = f"{self.source.path.name} steps[{index}]"
+                self.template_issues += self.renderer.template(
+                    template, step.id, variant, params, used_by
+                )
 
 
 def check_journey(journey: Journey, source: YamlSource, project: Project) -> list[JourneyIssue]:
@@ -214,6 +165,8 @@ def check_journey(journey: Journey, source: YamlSource, project: Project) -> lis
     variants = variants_leading_to(journey.steps)
     for index, step in enumerate(journey.steps):
         loc = ("steps", index)
+        # Behind a split, templates see one of the variants that lead here (any will do).
+        variant = min(variants.get(step.id, ()), default=None)
         if isinstance(step, WaitStep) and isinstance(step.wait, WaitUntilProfileTimestamp):
             here = (*loc, "wait", "until_profile_timestamp")
             column = check.trait(here, step.wait.until_profile_timestamp)
@@ -227,15 +180,15 @@ def check_journey(journey: Journey, source: YamlSource, project: Project) -> lis
             for i, path in enumerate(step.branch.conditions):
                 check.condition((*loc, "branch", "conditions", i, "when"), path.when)
         elif isinstance(step, SendStep):
-            names = variants.get(step.id, set())
-            check.send(index, step, next(iter(names)) if len(names) == 1 else None)
+            check.send(index, step, variant)
         elif isinstance(step, UpdateProfileStep):
             here = (*loc, "update_profile")
             if step.update_profile.attribute in check.catalogue.traits:
                 message = "is a column of marts.customers, which journeys cannot overwrite"
                 check.fail((*here, "attribute"), f"'{step.update_profile.attribute}' {message}")
-            if check.can_render:
-                check.render_values(here, step.id, None, {"value": step.update_profile.value})
+            if check.renderer.can_render:
+                value = {"value": step.update_profile.value}
+                check.problems += check.renderer.values(here, step.id, variant, value)[1]
     located = [source.issue(problem.loc, problem.message) for problem in check.problems]
     return located + check.template_issues
 
@@ -292,10 +245,3 @@ def _is_timestamp(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _render_message(error: Exception, nulls: bool) -> str:
-    detail = getattr(error, "message", None) or str(error)
-    name = type(error).__name__
-    message = f"{name}: {detail}" if name != "UndefinedError" else detail
-    return f"{message} (with nullable traits null)" if nulls else message

@@ -1,13 +1,13 @@
-"""The journey specification: typed models of ``journeys/*.yml`` and the functions that load them.
+"""The journey specification: typed models of `journeys/*.yml` and the functions that load them.
 
 This module is the stable API other components (the journey engine, activations) build on:
 
-- ``load_journey(path)`` / ``load_journeys(folder)`` parse and validate files into ``Journey``
-  objects, raising ``JourneyValidationError`` with every problem as ``file:line:column: field``.
-- ``Journey.steps`` is an ordered list of step objects, one class per kind (``WaitStep``,
-  ``SendStep``, ...); ``Journey.successors(step_id)`` resolves implicit "following step" targets.
-- ``journey_json_schema()`` is the JSON Schema editors use, committed as
-  ``journeys/journey.schema.json``.
+- `load_journey(path)` / `load_journeys(folder)` parse and validate files into `Journey`
+  objects, raising `JourneyValidationError` with every problem as `file:line:column: field`.
+- `Journey.steps` is an ordered list of step objects, one class per kind (`WaitStep`,
+  `SendStep`, ...); `Journey.successors(step_id)` resolves implicit "following step" targets.
+- `journey_json_schema()` is the JSON Schema editors use, committed as
+  `journeys/journey.schema.json`.
 """
 
 from __future__ import annotations

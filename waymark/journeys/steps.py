@@ -1,6 +1,6 @@
-"""Journey steps: each step has an ``id`` and exactly one kind key (``wait``, ``send``, ...).
+"""Journey steps: each step has an `id` and exactly one kind key (`wait`, `send`, ...).
 
-A step moves on along its ``transitions()``. An omitted target means "the following step in the
+A step moves on along its `transitions()`. An omitted target means "the following step in the
 list", and after the last step the instance exits; a holdout's omitted control target means exit.
 """
 
@@ -41,7 +41,7 @@ PURPOSES_BY_CHANNEL: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Transition:
-    """One way out of a step. ``target`` None means ``when_omitted``: the following step or exit."""
+    """One way out of a step. `target` None means `when_omitted`: the following step or exit."""
 
     label: str
     target: str | None
@@ -87,11 +87,11 @@ class WaitUntilTimeOfDay(Model):
 class WaitUntilProfileTimestamp(Model):
     """Wait until a timestamp trait plus an offset; continue at once if that time has passed.
 
-    A customer whose trait is null exits with reason ``missing_profile_timestamp``.
+    A customer whose trait is null exits with reason `missing_profile_timestamp`.
     """
 
     until_profile_timestamp: Name
-    """A timestamp column of ``marts.customers``, such as ``last_order_at``."""
+    """A timestamp column of `marts.customers`, such as `last_order_at`."""
     offset: SignedDuration = timedelta(0)
     """Added to the timestamp; negative means before it."""
 
@@ -119,7 +119,7 @@ class WaitUntilEvent(Model):
     """Wait for an event or a timeout, whichever comes first, and branch on which it was."""
 
     event: Name
-    """An event name from the event catalogue (``journeys/_events.yml``)."""
+    """An event name from the event catalogue (`journeys/_events.yml`)."""
     where: PropertyFilter | None = None
     """Only events whose properties pass this filter count."""
     timeout: Duration
@@ -131,6 +131,8 @@ class WaitUntilEvent(Model):
 
 
 class WaitUntilEventStep(_Step):
+    """Wait for an event or a timeout and branch on which came first."""
+
     kind: ClassVar[str] = "wait_until_event"
     wait_until_event: WaitUntilEvent
 
@@ -154,7 +156,7 @@ class BranchPath(Model):
 
 
 class Branch(Model):
-    """Send the customer down the first path whose condition holds, else to ``else``."""
+    """Send the customer down the first path whose condition holds, else to `else`."""
 
     conditions: list[BranchPath] = Field(min_length=1)
     else_: Name | None = Field(default=None, alias="else")
@@ -162,6 +164,8 @@ class Branch(Model):
 
 
 class BranchStep(_Step):
+    """Branch on profile traits and audience membership."""
+
     kind: ClassVar[str] = "branch"
     branch: Branch
 
@@ -175,7 +179,7 @@ class BranchStep(_Step):
 
 class Variant(Model):
     name: Name
-    """Recorded on the instance and available to templates as ``journey.variant``."""
+    """Recorded on the instance and available to templates as `journey.variant`."""
     weight: int = Field(gt=0)
     """Relative share; weights 50 and 50 (or 1 and 1) split evenly."""
     next: Name
@@ -188,6 +192,8 @@ class Split(Model):
 
 
 class SplitStep(_Step):
+    """Split customers into sticky A/B/n variants."""
+
     kind: ClassVar[str] = "split"
     split: Split
 
@@ -204,10 +210,12 @@ class Holdout(Model):
     percent: float = Field(gt=0, lt=100)
     """Share of customers held out, sticky per customer like a split."""
     next_control: Name | None = None
-    """Where the control group goes; default it exits (reason ``holdout``)."""
+    """Where the control group goes; default it exits (reason `holdout`)."""
 
 
 class HoldoutStep(_ContinuingStep):
+    """Hold a share of customers out as a control group; the rest continue to `next`."""
+
     kind: ClassVar[str] = "holdout"
     holdout: Holdout
 
@@ -223,22 +231,24 @@ class Send(Model):
 
     channel: Channel
     destination: Name
-    """A destination in ``destinations.yml`` on the same channel."""
+    """A destination in `destinations.yml` on the same channel."""
     template: Name
-    """A template in ``templates/`` for the same channel."""
+    """A template in `templates/` for the same channel."""
     purpose: Purpose
-    """The consent purpose the message needs; ``transactional`` needs none."""
+    """The consent purpose the message needs; `transactional` needs none."""
     params: dict[Name, Scalar] = {}
-    """Values for the template as ``params.<name>``; text values are Jinja templates themselves."""
+    """Values for the template as `params.<name>`; text values are Jinja templates themselves."""
 
 
 class SendStep(_ContinuingStep):
+    """Send a message rendered from a template to a destination."""
+
     kind: ClassVar[str] = "send"
     send: Send
 
 
 class ProfileUpdate(Model):
-    """Set a journey-owned profile attribute (kept apart from the derived ``marts.customers``)."""
+    """Set a journey-owned profile attribute (kept apart from the derived `marts.customers`)."""
 
     attribute: Name
     value: Scalar
@@ -246,6 +256,8 @@ class ProfileUpdate(Model):
 
 
 class UpdateProfileStep(_ContinuingStep):
+    """Set a profile attribute owned by journeys."""
+
     kind: ClassVar[str] = "update_profile"
     update_profile: ProfileUpdate
 
@@ -259,10 +271,12 @@ class TagStep(_ContinuingStep):
 
 class Exit(Model):
     reason: Name
-    """Recorded on the instance, such as ``purchased`` or ``not_eligible``."""
+    """Recorded on the instance, such as `purchased` or `not_eligible`."""
 
 
 class ExitStep(_Step):
+    """Leave the journey with a reason."""
+
     kind: ClassVar[str] = "exit"
     exit: Exit
 
@@ -291,4 +305,4 @@ Step = Annotated[
     | Annotated[ExitStep, kind("exit")],
     *one_key_of("a step", STEP_KINDS),
 ]
-"""One journey step: an ``id`` and exactly one of the kinds in ``STEP_KINDS``."""
+"""One journey step: an `id` and exactly one of the kinds in `STEP_KINDS`."""

@@ -1,13 +1,13 @@
-"""Message templates: one YAML file per template in ``templates/``, its text fields in Jinja.
+"""Message templates: one YAML file per template in `templates/`, its text fields in Jinja.
 
-The file name (without ``.yml``) is the template's name; ``channel`` says which fields it has:
-email ``subject``, ``html`` and ``text``; sms ``body``; webhook, crm and ads a ``payload``
+The file name (without `.yml`) is the template's name; `channel` says which fields it has:
+email `subject`, `html` and `text`; sms `body`; webhook, crm and ads a `payload`
 mapping whose text leaves are templates and whose other values pass through.
 
-Templates render in Jinja's immutable sandbox with ``StrictUndefined``: an unknown variable or
+Templates render in Jinja's immutable sandbox with `StrictUndefined`: an unknown variable or
 attribute is an error, never a blank, and anything that reaches for Python internals raises
-``SecurityError``. Printing a null is an error too (``| default('...', true)`` gives a fallback),
-so no message ever says "Hi None". Only ``html`` is autoescaped.
+`SecurityError`. Printing a null is an error too (`| default('...', true)` gives a fallback),
+so no message ever says "Hi None". Only `html` is autoescaped.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class EmailTemplate(Model):
     description: str = ""
     subject: str = Field(min_length=1)
     html: str = Field(min_length=1)
-    """HTML body; values are HTML-escaped unless marked ``|safe``."""
+    """HTML body; values are HTML-escaped unless marked `|safe`."""
     text: str = Field(min_length=1)
     """Plain-text body for clients that do not show HTML."""
 
@@ -118,7 +118,7 @@ class LoadedTemplate:
         return self.template.channel
 
     def render(self, context: Mapping[str, Any]) -> RenderedMessage:
-        """Render every field; raises Jinja's ``UndefinedError`` or ``SecurityError`` as is."""
+        """Render every field; raises Jinja's `UndefinedError` or `SecurityError` as is."""
         values = {loc: compiled.render(context) for loc, compiled in self.compiled.items()}
         template = self.template
         if isinstance(template, EmailTemplate):
@@ -160,7 +160,7 @@ def _string_leaves(value: Any, loc: Loc) -> Iterator[Loc]:
 
 
 def compile_text(text: str, *, html: bool = False) -> JinjaTemplate:
-    """Compile one template string in the sandbox; raises ``TemplateSyntaxError``."""
+    """Compile one template string in the sandbox; raises `TemplateSyntaxError`."""
     return (_HTML if html else _TEXT).from_string(text)
 
 

@@ -52,7 +52,7 @@ SIGNED_DURATION_PATTERN = r"^-?[0-9]+[mhdw]$"
 
 
 def parse_duration(value: Any, *, signed: bool = False) -> timedelta:
-    """``30m``, ``24h``, ``7d``, ``2w`` (and ``-1d`` when ``signed``) as a timedelta."""
+    """`30m`, `24h`, `7d`, `2w` (and `-1d` when `signed`) as a timedelta."""
     if isinstance(value, timedelta):
         return value
     match = _DURATION.match(value) if isinstance(value, str) else None
@@ -77,7 +77,7 @@ SignedDuration = Annotated[
     PlainValidator(lambda value: parse_duration(value, signed=True)),
     WithJsonSchema({"type": "string", "pattern": SIGNED_DURATION_PATTERN, "examples": ["-1d"]}),
 ]
-"""A duration that may be zero or negative (before a timestamp), such as ``-1d``."""
+"""A duration that may be zero or negative (before a timestamp), such as `-1d`."""
 
 TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
@@ -96,7 +96,7 @@ TimeOfDay = Annotated[
     PlainValidator(_time_of_day),
     WithJsonSchema({"type": "string", "pattern": TIME_OF_DAY_PATTERN, "examples": ["09:00"]}),
 ]
-"""A wall-clock time, ``HH:MM`` on a 24-hour clock."""
+"""A wall-clock time, `HH:MM` on a 24-hour clock."""
 
 
 def _timezone(value: str) -> str:
@@ -108,7 +108,7 @@ def _timezone(value: str) -> str:
 
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
-"""An IANA time zone name, such as ``Europe/Berlin`` or ``UTC``."""
+"""An IANA time zone name, such as `Europe/Berlin` or `UTC`."""
 
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -152,7 +152,7 @@ def _cron_item(item: str, low: int, high: int, names: dict[str, int]) -> bool:
 
 
 Cron = Annotated[str, AfterValidator(_cron)]
-"""A five-field cron expression, such as ``0 9 * * mon``."""
+"""A five-field cron expression, such as `0 9 * * mon`."""
 
 ScalarValue = str | int | float | bool | None
 
@@ -172,7 +172,7 @@ Scalar = Annotated[
 
 
 def kind_tag(key: str) -> str:
-    """The union tag for members chosen by ``key``; the brackets keep it out of error paths."""
+    """The union tag for members chosen by `key`; the brackets keep it out of error paths."""
     return f"<{key}>"
 
 
@@ -181,9 +181,9 @@ def kind(key: str) -> Tag:
 
 
 def one_key_of(what: str, keys: Sequence[str]) -> tuple[Discriminator, BeforeValidator]:
-    """Annotations for a union whose member is chosen by which one of ``keys`` a mapping has.
+    """Annotations for a union whose member is chosen by which one of `keys` a mapping has.
 
-    YAML such as ``{wait: ...}`` or ``{send: ...}`` names its kind by its key. Choosing the member
+    YAML such as `{wait: ...}` or `{send: ...}` names its kind by its key. Choosing the member
     up front gives one clear error ("needs exactly one of ...") instead of one error per member.
     """
     listed = ", ".join(keys)

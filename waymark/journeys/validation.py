@@ -22,7 +22,7 @@ class ProjectReport:
 
 def validate_project(paths: ProjectPaths | None = None) -> ProjectReport:
     """Check every journey file against the project's catalogue and templates."""
-    project = load_project(paths or ProjectPaths())
+    project = load_project(paths or ProjectPaths.for_journeys())
     issues = list(project.issues)
     journeys: list[Journey] = []
     for path in journey_files(project.paths.journeys):

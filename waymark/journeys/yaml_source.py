@@ -59,7 +59,7 @@ class YamlSource:
         """The position and display path of a pydantic-style location.
 
         Location parts that do not exist in the file (union member names, discriminator tags)
-        are skipped; with ``missing`` the last part names a field that is absent, so it is kept
+        are skipped; with `missing` the last part names a field that is absent, so it is kept
         in the path and the position is its parent's.
         """
         node, mark, parts = self.root, None, []
@@ -80,7 +80,7 @@ class YamlSource:
         return JourneyIssue(self.path, position.line, position.column, path, message)
 
     def value_node(self, loc: Loc) -> Node | None:
-        """The node at ``loc`` when every part of it exists in the file."""
+        """The node at `loc` when every part of it exists in the file."""
         node: Node | None = self.root
         for part in loc:
             child = _child(node, part)
@@ -103,7 +103,7 @@ def _child(node: Node | None, part: str | int) -> tuple[yaml.Mark, Node] | None:
 
 
 def read_yaml(path: Path) -> tuple[YamlSource, list[JourneyIssue]]:
-    """Parse ``path``; syntax errors and duplicate keys come back as issues, not exceptions."""
+    """Parse `path`; syntax errors and duplicate keys come back as issues, not exceptions."""
     text = path.read_text(encoding="utf-8")
     loader = _JsonLikeLoader(text)
     try:
