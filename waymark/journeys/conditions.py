@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, RootModel, Tag, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    PlainValidator,
+    RootModel,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
 from waymark.journeys.types import Model, Name, Scalar, ScalarValue, kind, one_key_of
 
@@ -21,24 +29,40 @@ PROPERTY_OPERATORS: tuple[PropertyOperator, ...] = PropertyOperator.__args__  # 
 _ORDERED = ("gt", "gte", "lt", "lte")
 
 
-class PropertyComparison(Model):
-    """Operators on one event property; every operator given must hold."""
+def _filter_value(value: Any) -> ScalarValue:
+    if value is None:
+        raise ValueError("null never matches; test for a missing property with {exists: false}")
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError(f"expected a single value (text, number or true/false), got {value!r}")
 
-    eq: Scalar = None
+
+FilterValue = Annotated[
+    ScalarValue,
+    PlainValidator(_filter_value),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+
+
+class PropertyComparison(Model):
+    """Operators on one event property; every operator given must hold. A missing or null
+    property passes none of them except `exists: false`, as with null in SQL."""
+
+    eq: FilterValue = None
     """Equal to."""
-    ne: Scalar = None
-    """Not equal to (a missing property is not equal)."""
-    gt: Scalar = None
+    ne: FilterValue = None
+    """Not equal to."""
+    gt: FilterValue = None
     """Greater than (numbers compare as numbers, text as text)."""
-    gte: Scalar = None
+    gte: FilterValue = None
     """Greater than or equal to."""
-    lt: Scalar = None
+    lt: FilterValue = None
     """Less than."""
-    lte: Scalar = None
+    lte: FilterValue = None
     """Less than or equal to."""
-    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
+    in_: list[FilterValue] | None = Field(default=None, alias="in", min_length=1)
     """One of these values."""
-    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    not_in: list[FilterValue] | None = Field(default=None, min_length=1)
     """None of these values."""
     exists: bool | None = None
     """true: the property is present and not null; false: it is missing or null."""
@@ -49,7 +73,7 @@ class PropertyComparison(Model):
             raise ValueError(f"give at least one operator: {', '.join(PROPERTY_OPERATORS)}")
         for op in _ORDERED:
             value = getattr(self, op)
-            if op in self.model_fields_set and (value is None or isinstance(value, bool)):
+            if op in self.model_fields_set and isinstance(value, bool):
                 raise ValueError(f"{op} compares with a number or text, not {value!r}")
         return self
 
@@ -59,7 +83,7 @@ def _comparison_or_value(value: Any) -> str:
 
 
 PropertyTest = Annotated[
-    Annotated[Scalar, Tag("<value>")] | Annotated[PropertyComparison, Tag("<comparison>")],
+    Annotated[FilterValue, Tag("<value>")] | Annotated[PropertyComparison, Tag("<comparison>")],
     Discriminator(_comparison_or_value),
 ]
 

@@ -57,14 +57,11 @@ def read_journey(path: Path) -> LoadedJourney:
 def validate_model(
     model: type[M], data: Any, source: YamlSource
 ) -> tuple[M | None, list[JourneyIssue]]:
-    """Validate `data` as `model`; pydantic errors and collected problems become issues."""
-    problems: list[Problem] = []
+    """Validate `data` as `model`, each pydantic error located in `source`."""
     try:
-        value = model.model_validate(data, context={"problems": problems})
+        return model.model_validate(data), []
     except ValidationError as error:
         return None, [_pydantic_issue(source, detail) for detail in error.errors()]
-    issues = [source.issue(problem.loc, problem.message) for problem in problems]
-    return (None if issues else value), issues
 
 
 def _pydantic_issue(source: YamlSource, detail: Any) -> JourneyIssue:
