@@ -100,6 +100,7 @@ def test_a_template_syntax_error_points_at_its_line(tmp_path: Path) -> None:
     assert issue.line == position(broken, "<p>{{ customer.lifecycle")[0]
     assert issue.column == 3
     assert issue.message.startswith("syntax error: unexpected '}'")
+    assert validate_project(make_project(tmp_path / "again", PROBE, broken)).journeys == []
 
 
 def test_an_unknown_trait_in_a_template_is_a_validation_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from waymark.journeys.journey import Journey
 from waymark.journeys.loading import journey_files, read_journey
 from waymark.journeys.project import ProjectPaths
 from waymark.journeys.references import Project, check_journey, load_project
+from waymark.journeys.steps import SendStep
 
 
 @dataclass
@@ -30,9 +31,15 @@ def validate_project(paths: ProjectPaths | None = None) -> ProjectReport:
         found = list(loaded.issues)
         if loaded.journey is not None:
             found += check_journey(loaded.journey, loaded.source, project)
-            if not found:
+            # A send using a broken template is reported in the template's file only.
+            if not found and not _uses_broken_template(loaded.journey, project):
                 journeys.append(loaded.journey)
         issues += found
     unique = list(dict.fromkeys(issues))
     unique.sort(key=lambda issue: (str(issue.file), issue.line, issue.column))
     return ProjectReport(project, journeys, unique)
+
+
+def _uses_broken_template(journey: Journey, project: Project) -> bool:
+    used = {step.send.template for step in journey.steps if isinstance(step, SendStep)}
+    return bool(used & project.broken_templates)
