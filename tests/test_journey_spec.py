@@ -25,6 +25,7 @@ from waymark.journeys.spec import (
     load_journeys,
 )
 from waymark.journeys.validation import validate_project
+from waymark.journeys.yaml_source import read_yaml
 
 JOURNEYS = PROJECT_ROOT / "journeys"
 
@@ -313,6 +314,23 @@ def test_times_of_day_are_not_read_as_yaml_1_1_sexagesimal_numbers(tmp_path: Pat
     path.write_text(text)
     window = load_journey(path).send_window
     assert window is not None and (window.start, window.end) == (time(8, 0), time(21, 0))
+
+
+def test_plain_scalars_resolve_like_json_not_yaml_1_1(tmp_path: Path) -> None:
+    path = tmp_path / "values.yml"
+    path.write_text("a: 21:00\nb: no\nc: 2026-01-01\nd: 007\ne: 1.5\nf: -3\ng: null\nh: true\n")
+    source, issues = read_yaml(path)
+    assert issues == []
+    assert source.data == {
+        "a": "21:00",
+        "b": "no",
+        "c": "2026-01-01",
+        "d": "007",
+        "e": 1.5,
+        "f": -3,
+        "g": None,
+        "h": True,
+    }
 
 
 def test_load_journeys_skips_catalogues_and_sorts_by_name() -> None:

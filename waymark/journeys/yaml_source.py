@@ -19,8 +19,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from waymark.journeys.errors import JourneyIssue, Loc, display_path
 
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+# Numbers follow JSON's grammar, so a code such as 007 stays text instead of becoming 7.
+_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
@@ -32,8 +33,8 @@ class _JsonLikeLoader(yaml.SafeLoader):
 _JsonLikeLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
-    ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
-    ("tag:yaml.org,2002:float", _FLOAT, "-+.0123456789"),
+    ("tag:yaml.org,2002:int", _INT, "-0123456789"),
+    ("tag:yaml.org,2002:float", _FLOAT, "-0123456789"),
     ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
 ):
     _JsonLikeLoader.add_implicit_resolver(_tag, _pattern, list(_first))
