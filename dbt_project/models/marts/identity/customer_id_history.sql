@@ -1,4 +1,4 @@
-{{ config(materialized="incremental", incremental_strategy="append", full_refresh=false) }}
+{{ config(materialized="incremental", incremental_strategy="append", full_refresh=false, on_schema_change="append_new_columns") }}
 {#- Every time an identifier's customer id changed between builds: one row per (identifier,
     build) where its customer was created or changed. A change from an id that no longer exists
     to the id of the customer it joined is a merge (the earlier anchor survives). It survives
