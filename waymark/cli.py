@@ -94,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
     from waymark.journeys.cli import register as register_journeys
 
     register_journeys(commands)
+
+    from activations.cli import register as register_activations
+
+    register_activations(commands)
     return root
 
 

@@ -1,0 +1,173 @@
+"""`waymark syncs list|validate|sends` and `waymark sync NAME [--dry-run]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from waymark.home import WaymarkHome
+
+if TYPE_CHECKING:
+    from activations.sync_files import SyncPaths, SyncProject
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `syncs` command group and the `sync` command to the `waymark` parser."""
+    syncs = subparsers.add_parser("syncs", help="list, validate and deliver activations")
+    commands = syncs.add_subparsers(dest="syncs_command", required=True)
+
+    listing = commands.add_parser("list", help="every sync file: model, destination, mode")
+    _project_options(listing)
+    listing.set_defaults(handler=_list)
+
+    validate = commands.add_parser("validate", help="check sync and destination files; exit 1")
+    _project_options(validate)
+    validate.set_defaults(handler=_validate)
+
+    sends = commands.add_parser("sends", help="deliver pending journey messages from the outbox")
+    sends.add_argument("--destination", help="only this destination")
+    sends.add_argument("--give-up-after-runs", type=int, default=5, help="for transient failures")
+    _run_options(sends)
+    _project_options(sends)
+    sends.set_defaults(handler=_sends)
+
+    sync = subparsers.add_parser("sync", help="run one sync (only what changed is sent)")
+    sync.add_argument("name", help="sync name (syncs/<name>.yml)")
+    _run_options(sync)
+    _project_options(sync)
+    sync.set_defaults(handler=_sync)
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--syncs", help="folder of sync files (default syncs/)")
+    parser.add_argument("--destinations", help="destinations file (default beside syncs/)")
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
+    parser.add_argument("--as-of", help="consent and suppression as of this UTC time (default now)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
+    parser.add_argument("--sample", type=int, default=3, help="payloads shown per change kind")
+
+
+def _paths(args: argparse.Namespace) -> SyncPaths:
+    from activations.sync_files import SyncPaths
+
+    return SyncPaths.default(args.syncs, args.destinations)
+
+
+def _load(args: argparse.Namespace) -> SyncProject:
+    from activations.sync_files import load_project
+
+    return load_project(_paths(args))
+
+
+def _list(args: argparse.Namespace) -> int:
+    project = _load(args)
+    rows = [("name", "type", "model", "destination", "mode", "purpose", "schedule")]
+    for loaded in project.syncs:
+        spec = loaded.spec
+        if spec is None:
+            rows.append((loaded.source.path.stem, "(invalid)", "", "", "", "", ""))
+            continue
+        kind = loaded.destination.kind if loaded.destination else "?"
+        rows.append(
+            (
+                spec.name + (" (invalid)" if loaded.issues else ""),
+                spec.type,
+                spec.model,
+                f"{spec.destination} ({kind})",
+                spec.mode,
+                spec.purpose,
+                spec.schedule or "manual",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 1 if project.issues else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    project = _load(args)
+    for issue in project.issues:
+        print(issue)
+    if project.issues:
+        print(f"{len(project.issues)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{len(project.syncs)} syncs and their destinations are valid", file=sys.stderr)
+    return 0
+
+
+def _warehouse(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+
+
+def _as_of(args: argparse.Namespace) -> str:
+    from activations.runs import utc_now
+
+    return args.as_of or utc_now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from activations.dry_run import dry_run_sync
+    from activations.plan import PlanError
+    from activations.runner import RunOptions, run_sync
+    from activations.secrets import Secrets
+
+    project = _load(args)
+    loaded = next((s for s in project.syncs if s.source.path.stem == args.name), None)
+    if loaded is None:
+        print(f"waymark sync: no sync named '{args.name}' in {_paths(args).syncs}", file=sys.stderr)
+        return 1
+    if loaded.issues or loaded.spec is None:
+        print("\n".join(str(issue) for issue in loaded.issues), file=sys.stderr)
+        return 1
+    warehouse = _warehouse(args)
+    if not warehouse.is_file():
+        print(f"waymark sync: no warehouse at {warehouse}", file=sys.stderr)
+        return 1
+    secrets = Secrets()
+    if args.dry_run:
+        try:
+            print(dry_run_sync(warehouse, loaded, _as_of(args), args.sample))
+        except PlanError as error:
+            print(f"waymark sync: {secrets.redact(str(error))}", file=sys.stderr)
+            return 1
+        return 0
+    report = run_sync(warehouse, loaded, RunOptions(as_of=_as_of(args), secrets=secrets))
+    print(f"sync {loaded.spec.name} run {report.run_id}: {report.summary()}")
+    return 0 if report.status == "success" else 1
+
+
+def _sends(args: argparse.Namespace) -> int:
+    from activations.dry_run import dry_run_sends
+    from activations.runner import RunOptions
+    from activations.secrets import Secrets
+    from activations.sends import deliver_sends
+
+    project = _load(args)
+    for issue in project.issues:
+        print(issue, file=sys.stderr)
+    warehouse = _warehouse(args)
+    if not warehouse.is_file():
+        print(f"waymark syncs sends: no warehouse at {warehouse}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(dry_run_sends(warehouse, project.destinations, _as_of(args), args.sample))
+        return 0
+    options = RunOptions(as_of=_as_of(args), secrets=Secrets())
+    reports = deliver_sends(
+        warehouse,
+        project.destinations,
+        options,
+        only=args.destination,
+        give_up_after_runs=args.give_up_after_runs,
+    )
+    for report in reports:
+        print(f"sends to {report.destination} run {report.run_id}: {report.summary()}")
+    if not reports:
+        print("no journey messages waiting", file=sys.stderr)
+    return 0 if all(report.status == "success" for report in reports) else 1

@@ -1,0 +1,67 @@
+"""Finding a destination's connector by its kind: `activations/destinations/<kind>/`.
+
+Each destination folder's `__init__.py` exposes `CONNECTOR`. Adding a destination means adding
+a folder; nothing here lists kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PositiveFloat
+
+from activations.destination import Capabilities, Destination, Operation, SyncContext
+from activations.secrets import Secrets
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every destination's typed config. Fields ending in `_env` hold the NAMES of
+    environment variables; values never appear in files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    requests_per_second: PositiveFloat | None = None
+    """Pace below the destination's published limit (a shared relay, a small receiver)."""
+
+    def env_names(self) -> dict[str, str]:
+        """Config field -> environment variable name, for every `*_env` field that is set."""
+        return {
+            name: value
+            for name, value in self.model_dump().items()
+            if name.endswith("_env") and isinstance(value, str)
+        }
+
+
+class NoSyncSettings(BaseModel):
+    """For destinations whose syncs take no per-sync settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Connector:
+    """How the engine reaches one kind of destination."""
+
+    kind: str
+    capabilities: Capabilities
+    config_model: type[ConnectorConfig]
+    sync_settings_model: type[BaseModel]
+    open: Callable[[Any, Secrets, SyncContext | None], Destination]
+    """Connect with the typed config; credentials are read from `Secrets` here, not earlier."""
+    preview: Callable[[Operation, Any, SyncContext | None], Mapping[str, Any]]
+    """The exact payload the client would send for an operation (for dry runs; no secrets)."""
+
+
+def connector_for(kind: str) -> Connector | None:
+    """The connector in `activations/destinations/<kind>/`, or None when there is none yet."""
+    module_name = f"activations.destinations.{kind}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return None
+        raise
+    return module.CONNECTOR

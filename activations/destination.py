@@ -1,0 +1,150 @@
+"""The one protocol every destination implements, and the capabilities it declares as data.
+
+The sync engine and the journey-send pipeline talk to destinations only through `Destination`
+and read `Capabilities` to decide batch sizes, pacing, which sync modes a sync file may ask for
+and whether a replayed operation is safe. No code outside `activations/destinations/<kind>/`
+knows a destination by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from activations.pii import Platform
+
+SyncMode = Literal["upsert", "update_only", "add_only", "mirror"]
+"""upsert: create and update; update_only: change records that exist at the destination;
+add_only: create new records only; mirror: create, update and remove so the destination equals
+the source."""
+
+OperationKind = Literal["upsert", "update", "insert", "remove", "send"]
+"""What one operation asks of the destination; `send` is a journey message from the outbox."""
+
+SYNC_MODES: tuple[SyncMode, ...] = ("upsert", "update_only", "add_only", "mirror")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` calls to the destination per `per_seconds`."""
+
+    requests: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a destination accepts, declared beside its client with the vendor's reference."""
+
+    identifiers: frozenset[str]
+    """Identifier types an audience sync may send as fields (`email`, `phone`, ...)."""
+    hashing: Platform | None
+    """Whose normalise-then-SHA-256 rules identifiers must pass (`activations.pii`); None: plain."""
+    sync_modes: frozenset[SyncMode]
+    """Sync modes the destination can honour; empty for send-only destinations."""
+    journey_sends: bool
+    """Whether journey messages from the outbox may be sent here."""
+    max_batch_size: int
+    """Operations per call; also the number of operations that can be in flight at a crash."""
+    rate_limit: RateLimit | None
+    """The destination's published limit; a destination's config may lower it, never raise it."""
+    idempotent: bool
+    """Whether replaying an operation with the same `op_id` has no second effect. When False, an
+    operation replayed after a crash may be duplicated and is flagged ambiguous in the log."""
+    removal: bool
+    """Whether records can be removed (needed by `mirror`)."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One record operation or one message, identified by an idempotency key."""
+
+    op_id: str
+    """Idempotency key: the same operation replayed carries the same id."""
+    kind: OperationKind
+    record_key: str
+    payload: Mapping[str, Any]
+    """Mapped fields for a sync, the rendered message for a send."""
+    run_id: str
+    """The run that planned the operation (a replay keeps it, so its effects keep their names)."""
+    source: str
+    """The sync name, or `journey` for outbox sends."""
+    customer_id: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """The destination's answer for one operation."""
+
+    op_id: str
+    ok: bool
+    transient: bool = False
+    """A failure worth retrying (rate limit, outage); otherwise the record itself was refused."""
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_after: float | None = None
+    """Seconds the destination asked us to wait (HTTP Retry-After)."""
+    ambiguous: bool = False
+    """The operation may have taken effect although no success was seen."""
+
+    @classmethod
+    def success(cls, op_id: str) -> OperationResult:
+        return cls(op_id, True)
+
+
+class DeliveryError(Exception):
+    """A whole call failed (connection refused, 5xx, bad credentials), not one record."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.transient = transient
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """What a destination needs to know about the sync it serves (None for journey sends)."""
+
+    name: str
+    mode: SyncMode
+    key_field: str
+    """The name the record key has at the destination (the sync file's `key`)."""
+    field_types: Mapping[str, str] = field(default_factory=dict)
+    """Mapped field name -> warehouse type (DuckDB spelling, such as `VARCHAR`)."""
+    settings: Any = None
+    """The destination's typed per-sync settings (the sync file's `settings`)."""
+
+
+class Destination(Protocol):
+    """A connected client. `deliver` is called with at most `max_batch_size` operations."""
+
+    capabilities: Capabilities
+
+    def deliver(self, batch: Sequence[Operation]) -> list[OperationResult]:
+        """Apply the batch; one result per operation, in order. Raises `DeliveryError` when the
+        call as a whole failed, so that the caller retries or gives up on every operation."""
+        ...
+
+    def finish(self, run_id: str) -> None:
+        """Called once after the run's last batch (files write their snapshot here)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DestinationUnavailable(RuntimeError):
+    """The destination cannot be used at all (bad URL, credentials refused). The run fails
+    without charging any record with a rejection; its operations are retried next run."""

@@ -1,0 +1,1 @@
+"""One package per destination kind, each with config, client, mapping, capabilities, README."""

@@ -1,0 +1,343 @@
+"""Durable bookkeeping of sync operations: in flight before sending, recorded after.
+
+Each step is one warehouse transaction, so a run that dies leaves either nothing or a complete
+step behind: operations marked in flight (replayed by the next run under the same op id) or
+operations recorded with their results.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from activations.destination import Operation, OperationResult
+from activations.tables import SCHEMA
+
+STATE = f"{SCHEMA}.sync_state"
+CHANGELOG = f"{SCHEMA}.sync_changelog"
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """An operation marked in flight, with what recording it needs."""
+
+    op: Operation
+    payload_hash: str | None
+    reason: str | None
+    """The drop reason when a mirror removes a record because consent was withdrawn."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: InFlight
+    result: OperationResult
+    attempts: int
+    replayed: bool
+    ambiguous: bool
+
+
+def mark_in_flight(
+    con: duckdb.DuckDBPyConnection, sync_name: str, items: list[InFlight], now: datetime
+) -> None:
+    rows = [
+        {
+            "sync_name": sync_name,
+            "record_key": item.op.record_key,
+            "inflight_op_id": item.op.op_id,
+            "inflight_kind": item.op.kind,
+            "inflight_hash": item.payload_hash,
+            "inflight_payload": json.dumps(dict(item.op.payload), sort_keys=True),
+            "inflight_run_id": item.op.run_id,
+            "inflight_reason": item.reason,
+        }
+        for item in items
+    ]
+    with registered(con, "_in_flight", rows):
+        transaction(
+            con,
+            f"""
+            insert into {STATE} (sync_name, record_key, status, version, failed_runs,
+                inflight_op_id, inflight_kind, inflight_hash, inflight_payload, inflight_run_id,
+                inflight_reason, updated_at)
+            select sync_name, record_key, 'new', 0, 0, inflight_op_id, inflight_kind,
+                inflight_hash, inflight_payload, inflight_run_id, inflight_reason, ?
+            from _in_flight
+            on conflict (sync_name, record_key) do update set
+                inflight_op_id = excluded.inflight_op_id,
+                inflight_kind = excluded.inflight_kind,
+                inflight_hash = excluded.inflight_hash,
+                inflight_payload = excluded.inflight_payload,
+                inflight_run_id = excluded.inflight_run_id,
+                inflight_reason = excluded.inflight_reason,
+                updated_at = excluded.updated_at
+            """,
+            [now],
+        )
+
+
+def in_flight(con: duckdb.DuckDBPyConnection, sync_name: str, purpose: str) -> list[InFlight]:
+    """Operations a dead run marked in flight and never recorded, in key order."""
+    rows = con.execute(
+        f"""
+        select record_key, inflight_op_id, inflight_kind, inflight_hash, inflight_payload,
+            inflight_run_id, inflight_reason
+        from {STATE} where sync_name = ? and inflight_op_id is not null order by record_key
+        """,
+        [sync_name],
+    ).fetchall()
+    return [
+        InFlight(
+            Operation(op_id, kind, key, json.loads(payload), run_id, sync_name, purpose=purpose),
+            payload_hash,
+            reason,
+        )
+        for key, op_id, kind, payload_hash, payload, run_id, reason in rows
+    ]
+
+
+def record(
+    con: duckdb.DuckDBPyConnection,
+    sync_name: str,
+    run_id: str,
+    outcomes: list[Outcome],
+    now: datetime,
+    give_up_after_runs: int,
+) -> list[str]:
+    """Write every outcome to the changelog and the state; returns each changelog result."""
+    previous = _previous_state(con, sync_name, [o.item.op.record_key for o in outcomes])
+    state_rows, log_rows, results = [], [], []
+    for outcome in outcomes:
+        op, result = outcome.item.op, outcome.result
+        old = previous.get(op.record_key, {})
+        row = {
+            "record_key": op.record_key,
+            "status": old.get("status", "new"),
+            "payload_hash": old.get("payload_hash"),
+            "version": old.get("version", 0),
+            "last_delivered_at": old.get("last_delivered_at"),
+            "attempt_hash": old.get("attempt_hash"),
+            "failed_runs": old.get("failed_runs", 0),
+            "last_error_code": None,
+            "last_error_message": None,
+        }
+        if result.ok:
+            removed = op.kind == "remove"
+            reason = outcome.item.reason
+            row.update(
+                status="dropped" if reason else "removed" if removed else "delivered",
+                payload_hash=None if removed else outcome.item.payload_hash,
+                version=row["version"] + 1,
+                last_delivered_at=now,
+                attempt_hash=outcome.item.payload_hash if reason else None,
+                failed_runs=0,
+                last_error_code=reason,
+            )
+            logged = "sent"
+        elif result.transient:
+            row.update(status="retrying", attempt_hash=outcome.item.payload_hash)
+            logged = "retry"
+        else:
+            same = row["attempt_hash"] == outcome.item.payload_hash and row["status"] in (
+                "rejected",
+                "given_up",
+            )
+            failed_runs = row["failed_runs"] + 1 if same else 1
+            logged = "given_up" if failed_runs >= give_up_after_runs else "rejected"
+            row.update(
+                status=logged, attempt_hash=outcome.item.payload_hash, failed_runs=failed_runs
+            )
+        if not result.ok:
+            row.update(last_error_code=result.error_code, last_error_message=result.error_message)
+        state_rows.append(row)
+        results.append(logged)
+        log_rows.append(
+            _log_row(run_id, sync_name, op.record_key, op.op_id, op.kind, logged, outcome, now)
+        )
+    with (
+        registered(con, "_state_rows", state_rows),
+        registered(con, "_log_rows", log_rows, LOG_SCHEMA),
+    ):
+        transaction(
+            con,
+            f"""
+            insert into {STATE} (sync_name, record_key, status, payload_hash, version,
+                last_delivered_at, attempt_hash, failed_runs, last_error_code,
+                last_error_message, updated_at)
+            select ?, record_key, status, payload_hash, version, last_delivered_at,
+                attempt_hash, failed_runs, last_error_code, last_error_message, ?
+            from _state_rows
+            on conflict (sync_name, record_key) do update set
+                status = excluded.status,
+                payload_hash = excluded.payload_hash,
+                version = excluded.version,
+                last_delivered_at = excluded.last_delivered_at,
+                attempt_hash = excluded.attempt_hash,
+                failed_runs = excluded.failed_runs,
+                last_error_code = excluded.last_error_code,
+                last_error_message = excluded.last_error_message,
+                inflight_op_id = null,
+                inflight_kind = null,
+                inflight_hash = null,
+                inflight_payload = null,
+                inflight_run_id = null,
+                inflight_reason = null,
+                updated_at = excluded.updated_at
+            """,
+            [sync_name, now],
+            f"insert into {CHANGELOG} select * from _log_rows",
+        )
+    return results
+
+
+def record_drops(
+    con: duckdb.DuckDBPyConnection,
+    sync_name: str,
+    run_id: str,
+    drops: list[tuple[str, str | None, str]],
+    now: datetime,
+) -> None:
+    """Rows consent or suppression kept back: (record_key, payload_hash, reason). Recorded so
+    that the same drop is not logged again until the row or the reason changes."""
+    if not drops:
+        return
+    rows = [{"record_key": k, "attempt_hash": h, "reason": r} for k, h, r in drops]
+    log_rows = [
+        {
+            "run_id": run_id,
+            "sync_name": sync_name,
+            "record_key": key,
+            "op_id": None,
+            "operation": "drop",
+            "result": "dropped",
+            "replayed": False,
+            "ambiguous": False,
+            "attempts": 0,
+            "payload_hash": payload_hash,
+            "error_code": reason,
+            "error_message": None,
+            "recorded_at": now,
+        }
+        for key, payload_hash, reason in drops
+    ]
+    with registered(con, "_drops", rows), registered(con, "_log_rows", log_rows, LOG_SCHEMA):
+        transaction(
+            con,
+            f"""
+            insert into {STATE} (sync_name, record_key, status, version, failed_runs,
+                attempt_hash, last_error_code, updated_at)
+            select ?, record_key, 'dropped', 0, 0, attempt_hash, reason, ? from _drops
+            on conflict (sync_name, record_key) do update set
+                status = 'dropped',
+                attempt_hash = excluded.attempt_hash,
+                last_error_code = excluded.last_error_code,
+                last_error_message = null,
+                updated_at = excluded.updated_at
+            """,
+            [sync_name, now],
+            f"insert into {CHANGELOG} select * from _log_rows",
+        )
+
+
+def restore_undropped(con: duckdb.DuckDBPyConnection, sync_name: str, keys: list[str]) -> None:
+    """Rows whose drop was lifted while the destination still holds their unchanged payload."""
+    if keys:
+        with registered(con, "_keys", [{"record_key": k} for k in keys]):
+            con.execute(
+                f"update {STATE} set status = 'delivered', last_error_code = null "
+                "where sync_name = ? and record_key in (select record_key from _keys)",
+                [sync_name],
+            )
+
+
+def _log_row(run_id, sync_name, key, op_id, operation, logged, outcome: Outcome, now):
+    result = outcome.result
+    return {
+        "run_id": run_id,
+        "sync_name": sync_name,
+        "record_key": key,
+        "op_id": op_id,
+        "operation": operation,
+        "result": logged,
+        "replayed": outcome.replayed,
+        "ambiguous": outcome.ambiguous,
+        "attempts": outcome.attempts,
+        "payload_hash": outcome.item.payload_hash,
+        "error_code": None if result.ok else result.error_code,
+        "error_message": None if result.ok else result.error_message,
+        "recorded_at": now,
+    }
+
+
+def _previous_state(con, sync_name: str, keys: list[str]) -> dict[str, dict]:
+    with registered(con, "_keys", [{"record_key": k} for k in keys]):
+        cursor = con.execute(
+            f"""
+            select record_key, status, payload_hash, version, last_delivered_at, attempt_hash,
+                failed_runs
+            from {STATE} where sync_name = ? and record_key in (select record_key from _keys)
+            """,
+            [sync_name],
+        )
+        names = [d[0] for d in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+LOG_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("sync_name", pa.string()),
+        ("record_key", pa.string()),
+        ("op_id", pa.string()),
+        ("operation", pa.string()),
+        ("result", pa.string()),
+        ("replayed", pa.bool_()),
+        ("ambiguous", pa.bool_()),
+        ("attempts", pa.int32()),
+        ("payload_hash", pa.string()),
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+        ("recorded_at", pa.timestamp("us")),
+    ]
+)
+
+
+class registered:  # noqa: N801 - used as a `with` statement like a function
+    """Registers rows as a DuckDB view for the statements in the block."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        rows: list[dict],
+        schema: pa.Schema | None = None,
+    ) -> None:
+        self.con, self.name = con, name
+        if rows:
+            self.table = pa.Table.from_pylist(rows, schema=schema)
+        else:
+            self.table = pa.table({"record_key": pa.array([], pa.string())})
+
+    def __enter__(self) -> None:
+        self.con.register(self.name, self.table)
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.unregister(self.name)
+
+
+def transaction(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list, then: str | None = None
+) -> None:
+    """`sql` with `params`, and `then` without parameters, committed together."""
+    con.begin()
+    try:
+        con.execute(sql, params)
+        if then is not None:
+            con.execute(then)
+    except Exception:
+        con.rollback()
+        raise
+    con.commit()

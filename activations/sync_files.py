@@ -1,0 +1,204 @@
+"""Sync declarations: `syncs/<name>.yml`, validated into `SyncSpec` with located errors.
+
+Names starting with `_` are not syncs (`_destinations.yml` holds connector settings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, WithJsonSchema, create_model
+
+from activations.cron import cron_problem
+from activations.destination import SyncMode
+from activations.destinations_file import ResolvedDestination, read_destinations
+from waymark.home import PROJECT_ROOT
+from waymark.journeys.errors import JourneyIssue
+from waymark.journeys.loading import validate_model
+from waymark.journeys.steps import PURPOSES_BY_CHANNEL, Purpose
+from waymark.journeys.types import Model, Name
+from waymark.journeys.yaml_source import YamlSource, read_yaml
+
+RELATION_PATTERN = r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"
+COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
+FIELD_SOURCE_PATTERN = r"^(customer\.)?[a-z_][a-z0-9_]*$"
+
+
+def _matching(pattern: str, what: str):
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"'{value}' is not {what}")
+        return value
+
+    return check
+
+
+Relation = Annotated[
+    str,
+    AfterValidator(_matching(RELATION_PATTERN, "a relation written schema.name")),
+    WithJsonSchema({"type": "string", "pattern": RELATION_PATTERN}),
+]
+Column = Annotated[
+    str,
+    AfterValidator(_matching(COLUMN_PATTERN, "a lower-case column name")),
+    WithJsonSchema({"type": "string", "pattern": COLUMN_PATTERN}),
+]
+FieldSource = Annotated[
+    str,
+    AfterValidator(_matching(FIELD_SOURCE_PATTERN, "a column, or customer.<column>")),
+    WithJsonSchema({"type": "string", "pattern": FIELD_SOURCE_PATTERN}),
+]
+
+
+def _cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class SyncSpec(Model):
+    """One sync: rows of a warehouse relation kept in step with a destination."""
+
+    name: Name
+    """Equals the file name without `.yml`."""
+    description: str = ""
+    type: Literal["audience", "object"]
+    """audience: membership list whose fields are identifiers; object: rows with any fields."""
+    model: Relation
+    """The warehouse relation read, such as `audiences.vip_lookalike_seed` or `marts.customers`."""
+    destination: Name
+    """A destination in `destinations.yml` (or `syncs/_destinations.yml`)."""
+    mode: SyncMode
+    key: Column
+    """A column unique per row; the record's identity at the destination."""
+    customer_id: Column = "customer_id"
+    """The column holding the customer, joined to `marts.customers` for consent."""
+    fields: dict[Name, FieldSource] = Field(min_length=1)
+    """Destination field -> model column, or `customer.<column>` of `marts.customers`."""
+    purpose: Purpose
+    """The consent every row needs; `transactional` needs none."""
+    schedule: Annotated[str, AfterValidator(_cron)] | None = None
+    """Five-field cron expression; omit for syncs run by hand."""
+    give_up_after_runs: int = Field(3, ge=1)
+    """Stop retrying a row the destination refused this many runs in a row (same payload)."""
+    batch_size: int | None = Field(None, ge=1)
+    """Fewer operations per call than the destination's maximum."""
+    settings: dict[str, Any] = {}
+    """Destination-specific settings, such as a PostgreSQL table (see the connector's README)."""
+
+
+@dataclass(frozen=True)
+class SyncPaths:
+    syncs: Path
+    destinations: Path
+
+    @property
+    def connector_settings(self) -> Path:
+        return self.syncs / "_destinations.yml"
+
+    @classmethod
+    def default(cls, syncs: Path | str | None = None, destinations: Path | str | None = None):
+        folder = Path(syncs or PROJECT_ROOT / "syncs")
+        return cls(folder, Path(destinations or folder.parent / "destinations.yml"))
+
+
+@dataclass
+class LoadedSync:
+    source: YamlSource
+    spec: SyncSpec | None
+    destination: ResolvedDestination | None
+    settings: Any
+    issues: list[JourneyIssue]
+
+
+@dataclass
+class SyncProject:
+    syncs: list[LoadedSync]
+    destinations: dict[str, ResolvedDestination]
+    issues: list[JourneyIssue]
+
+    def valid(self) -> dict[str, LoadedSync]:
+        return {s.spec.name: s for s in self.syncs if s.spec is not None and not s.issues}
+
+
+def sync_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.yml") if not p.name.startswith("_"))
+
+
+def load_project(paths: SyncPaths) -> SyncProject:
+    destinations, issues = read_destinations(paths.destinations, paths.connector_settings)
+    syncs = [read_sync(path, destinations) for path in sync_files(paths.syncs)]
+    return SyncProject(syncs, destinations, issues + [i for s in syncs for i in s.issues])
+
+
+def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> LoadedSync:
+    source, issues = read_yaml(path)
+    if issues or not isinstance(source.data, dict):
+        issues = issues or [source.issue((), "a sync file holds a mapping")]
+        return LoadedSync(source, None, None, None, issues)
+    spec, issues = validate_model(SyncSpec, source.data, source)
+    if spec is None:
+        return LoadedSync(source, None, None, None, issues)
+    if spec.name != path.stem:
+        issues.append(source.issue(("name",), f"must equal the file name, '{path.stem}'"))
+    destination = destinations.get(spec.destination)
+    settings = None
+    if destination is None:
+        issues.append(source.issue(("destination",), f"no destination '{spec.destination}'"))
+    elif destination.connector is None:
+        message = f"kind '{destination.kind}' has no connector (activations/destinations/)"
+        issues.append(source.issue(("destination",), message))
+    else:
+        issues += _capability_issues(spec, destination, source)
+        # Validated under a `settings` key so that errors point inside `settings:` in the file.
+        wrapper = create_model(
+            "SyncSettings", settings=(destination.connector.sync_settings_model, ...)
+        )
+        wrapped, more = validate_model(wrapper, {"settings": spec.settings}, source)
+        settings = wrapped.settings if wrapped is not None else None
+        issues += more
+    return LoadedSync(source, spec, destination, settings, sorted(issues, key=_position))
+
+
+def _capability_issues(
+    spec: SyncSpec, destination: ResolvedDestination, source: YamlSource
+) -> list[JourneyIssue]:
+    assert destination.connector is not None
+    capabilities = destination.connector.capabilities
+    issues = []
+    if spec.mode not in capabilities.sync_modes:
+        supported = ", ".join(sorted(capabilities.sync_modes)) or "none (journey sends only)"
+        message = f"{destination.kind} destinations support these modes: {supported}"
+        issues.append(source.issue(("mode",), message))
+    if spec.type == "audience":
+        for field in spec.fields:
+            if field not in capabilities.identifiers:
+                accepted = ", ".join(sorted(capabilities.identifiers))
+                message = f"an audience sends identifiers; {destination.kind} accepts {accepted}"
+                issues.append(source.issue(("fields", field), message))
+    allowed = PURPOSES_BY_CHANNEL.get(destination.channel or "")
+    if allowed is not None and spec.purpose not in allowed:
+        message = f"{destination.channel} destinations take purposes {', '.join(allowed)}"
+        issues.append(source.issue(("purpose",), message))
+    if spec.batch_size and spec.batch_size > capabilities.max_batch_size:
+        message = f"at most {capabilities.max_batch_size} for {destination.kind}"
+        issues.append(source.issue(("batch_size",), message))
+    if spec.key in spec.fields:
+        message = f"'{spec.key}' is the key; it is sent as the record key already"
+        issues.append(source.issue(("fields", spec.key), message))
+    return issues
+
+
+def _position(issue: JourneyIssue) -> tuple[int, int]:
+    return (issue.line, issue.column)
+
+
+def relation_parts(relation: str) -> tuple[str, str]:
+    schema, name = relation.split(".")
+    return schema, name

@@ -1,0 +1,102 @@
+"""The warehouse tables activations keep: what each destination holds, every run, every row.
+
+- `activations.sync_state`: one row per (sync_name, record_key): the hash of the payload the
+  destination holds, when it was delivered, the record's status, and the operation in flight if
+  a run died between sending and recording.
+- `activations.sync_runs`: one row per run of a sync or of journey sends to one destination.
+- `activations.sync_changelog`: one row per operation outcome, with the destination's error code
+  and message for every rejection and the reason for every consent or suppression drop.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA = "activations"
+
+DDL = (
+    f"create schema if not exists {SCHEMA}",
+    f"""
+    create table if not exists {SCHEMA}.sync_state (
+        sync_name varchar not null,
+        record_key varchar not null,
+        status varchar not null,  -- new delivered removed rejected retrying given_up dropped
+        payload_hash varchar,               -- what the destination holds; null when absent there
+        version integer not null,           -- operations applied so far; part of each op id
+        last_delivered_at timestamp,
+        attempt_hash varchar,               -- payload of the last failed attempt or drop
+        failed_runs integer not null,       -- consecutive runs that rejected attempt_hash
+        last_error_code varchar,
+        last_error_message varchar,
+        inflight_op_id varchar,             -- set before sending, cleared when recorded
+        inflight_kind varchar,
+        inflight_hash varchar,
+        inflight_payload varchar,
+        inflight_run_id varchar,
+        inflight_reason varchar,
+        updated_at timestamp not null,
+        primary key (sync_name, record_key)
+    )
+    """,
+    f"""
+    create table if not exists {SCHEMA}.sync_runs (
+        run_id varchar primary key,
+        sync_name varchar not null,         -- a sync, or sends:<destination> for journey sends
+        run_kind varchar not null,          -- sync | sends
+        destination varchar not null,
+        mode varchar,
+        as_of timestamp,
+        status varchar not null,            -- running success partial failed interrupted
+        source_rows bigint,
+        planned_creates bigint not null default 0,
+        planned_updates bigint not null default 0,
+        planned_removes bigint not null default 0,
+        unchanged bigint not null default 0,
+        dropped bigint not null default 0,  -- consent or suppression
+        replayed bigint not null default 0, -- in flight when an earlier run died
+        sent bigint not null default 0,
+        rejected bigint not null default 0, -- refused by the destination; retried up to N runs
+        given_up bigint not null default 0,
+        retried bigint not null default 0,  -- transient failures left for the next run
+        ambiguous bigint not null default 0,
+        requests bigint not null default 0,
+        request_retries bigint not null default 0,
+        started_at timestamp not null,
+        finished_at timestamp,
+        plan_seconds double,
+        deliver_seconds double,
+        error varchar
+    )
+    """,
+    f"""
+    create table if not exists {SCHEMA}.sync_changelog (
+        run_id varchar not null,
+        sync_name varchar not null,
+        record_key varchar not null,
+        op_id varchar,
+        operation varchar not null,         -- upsert update insert remove send drop
+        result varchar not null,            -- sent rejected given_up retry dropped
+        replayed boolean not null,
+        ambiguous boolean not null,         -- may have taken effect twice (no idempotency)
+        attempts integer not null,
+        payload_hash varchar,
+        error_code varchar,                 -- the destination's code, or the drop reason
+        error_message varchar,
+        recorded_at timestamp not null
+    )
+    """,
+)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and "
+        "table_name in ('sync_state', 'sync_runs', 'sync_changelog')",
+        [SCHEMA],
+    ).fetchone()
+    return bool(found and found[0] == 3)
