@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from activations.destination import Operation, OperationResult
 from activations.tables import SCHEMA
@@ -159,7 +158,7 @@ def record(
         )
     with (
         registered(con, "_state_rows", state_rows),
-        registered(con, "_log_rows", log_rows, LOG_SCHEMA),
+        registered(con, "_log_rows", log_rows),
     ):
         transaction(
             con,
@@ -223,7 +222,7 @@ def record_drops(
         }
         for key, payload_hash, reason in drops
     ]
-    with registered(con, "_drops", rows), registered(con, "_log_rows", log_rows, LOG_SCHEMA):
+    with registered(con, "_drops", rows), registered(con, "_log_rows", log_rows):
         transaction(
             con,
             f"""
@@ -286,46 +285,37 @@ def _previous_state(con, sync_name: str, keys: list[str]) -> dict[str, dict]:
         return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
-LOG_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("sync_name", pa.string()),
-        ("record_key", pa.string()),
-        ("op_id", pa.string()),
-        ("operation", pa.string()),
-        ("result", pa.string()),
-        ("replayed", pa.bool_()),
-        ("ambiguous", pa.bool_()),
-        ("attempts", pa.int32()),
-        ("payload_hash", pa.string()),
-        ("error_code", pa.string()),
-        ("error_message", pa.string()),
-        ("recorded_at", pa.timestamp("us")),
-    ]
-)
+_SQL_TYPES = ((bool, "boolean"), (int, "bigint"), (float, "double"), (datetime, "timestamp"))
 
 
 class registered:  # noqa: N801 - used as a `with` statement like a function
-    """Registers rows as a DuckDB view for the statements in the block."""
+    """Rows as a temporary table for the statements in the block.
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        name: str,
-        rows: list[dict],
-        schema: pa.Schema | None = None,
-    ) -> None:
-        self.con, self.name = con, name
-        if rows:
-            self.table = pa.Table.from_pylist(rows, schema=schema)
-        else:
-            self.table = pa.table({"record_key": pa.array([], pa.string())})
+    Passed as one list parameter per column and unnested in SQL: going through Arrow would
+    import pandas (seconds per process) for a few hundred rows."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
+        self.con, self.name, self.rows = con, name, rows
 
     def __enter__(self) -> None:
-        self.con.register(self.name, self.table)
+        columns = list(self.rows[0]) if self.rows else ["record_key"]
+        selects, params = [], []
+        for column in columns:
+            values = [row[column] for row in self.rows]
+            sql_type = _sql_type(values)
+            selects.append(f'unnest(cast(? as {sql_type}[])) as "{column}"')
+            params.append(values)
+        self.con.execute(
+            f"create or replace temp table {self.name} as select {', '.join(selects)}", params
+        )
 
     def __exit__(self, *exc: object) -> None:
-        self.con.unregister(self.name)
+        self.con.execute(f"drop table if exists {self.name}")
+
+
+def _sql_type(values: list) -> str:
+    sample = next((value for value in values if value is not None), None)
+    return next((name for kind, name in _SQL_TYPES if isinstance(sample, kind)), "varchar")
 
 
 def transaction(

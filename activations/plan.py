@@ -133,8 +133,8 @@ def _check_columns(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str] | None:
     schema, name = relation_parts(relation)
     rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
+        "select column_name, data_type from duckdb_columns() "
+        "where schema_name = ? and table_name = ? order by column_index",
         [schema, name],
     ).fetchall()
     return dict(rows) if rows else None

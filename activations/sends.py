@@ -30,7 +30,7 @@ from activations.consent import decided_sql
 from activations.delivery import Deliverer, Pacer, effective_rate
 from activations.destination import DestinationUnavailable, Operation
 from activations.destinations_file import ResolvedDestination
-from activations.ledger import CHANGELOG, LOG_SCHEMA, registered, transaction
+from activations.ledger import CHANGELOG, registered, transaction
 from activations.runner import LazyDestination, RunOptions
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.tables import ensure_tables
@@ -230,7 +230,7 @@ def _record(
                 "recorded_at": now,
             }
         )
-    with registered(con, "_states", states), registered(con, "_log_rows", log_rows, LOG_SCHEMA):
+    with registered(con, "_states", states), registered(con, "_log_rows", log_rows):
         transaction(
             con,
             f"update {OUTBOX} as outbox set state = _states.state from _states "

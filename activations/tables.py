@@ -95,7 +95,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and "
+        "select count(*) from duckdb_tables() where schema_name = ? and "
         "table_name in ('sync_state', 'sync_runs', 'sync_changelog')",
         [SCHEMA],
     ).fetchone()
