@@ -33,8 +33,8 @@ from waymark.home import DEMO_DATA_DIR, PROJECT_ROOT, WaymarkHome
 INSTANCE_CONFIG = Path(__file__).parent / "instance" / "dagster.yaml"
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"
 DEFAULT_PORT = 3000
-# dagster dev stops its services in 2-5 s on an idle machine; a run interrupted mid-build needs
-# a moment more to record its end.
+# dagster dev stopped its services in 3-8 s on 2 shared cores, with a run interrupted mid-build
+# recording its end; the rest is margin before anything left is killed.
 GRACE_SECONDS = 15.0
 STRAGGLER_SECONDS = 5.0
 _PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
@@ -54,7 +54,8 @@ def seed_demo_landing(landing: Path) -> int:
 
 
 def ui_environment(home: WaymarkHome, environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment of the Dagster processes: the home's paths unless set explicitly."""
+    """The environment of the Dagster processes: warehouse and data directory from the home
+    unless set explicitly; the instance and dbt artifacts always under the home."""
     env = dict(environ)
     env["WAYMARK_HOME"] = str(home.root)
     env.setdefault("WAYMARK_WAREHOUSE", str(home.warehouse))
