@@ -55,16 +55,18 @@ def mark_in_flight(
         }
         for item in items
     ]
-    with registered(con, "_in_flight", rows):
-        transaction(
-            con,
-            f"""
+    relation, params = rows_relation(rows)
+    transaction(
+        con,
+        [
+            (
+                f"""
             insert into {STATE} (sync_name, record_key, status, version, failed_runs,
                 inflight_op_id, inflight_kind, inflight_hash, inflight_payload, inflight_run_id,
                 inflight_reason, updated_at)
             select sync_name, record_key, 'new', 0, 0, inflight_op_id, inflight_kind,
                 inflight_hash, inflight_payload, inflight_run_id, inflight_reason, ?
-            from _in_flight
+            from {relation} as in_flight
             on conflict (sync_name, record_key) do update set
                 inflight_op_id = excluded.inflight_op_id,
                 inflight_kind = excluded.inflight_kind,
@@ -74,8 +76,10 @@ def mark_in_flight(
                 inflight_reason = excluded.inflight_reason,
                 updated_at = excluded.updated_at
             """,
-            [now],
-        )
+                [now, *params],
+            )
+        ],
+    )
 
 
 def in_flight(con: duckdb.DuckDBPyConnection, sync_name: str, purpose: str) -> list[InFlight]:
@@ -156,19 +160,19 @@ def record(
         log_rows.append(
             _log_row(run_id, sync_name, op.record_key, op.op_id, op.kind, logged, outcome, now)
         )
-    with (
-        registered(con, "_state_rows", state_rows),
-        registered(con, "_log_rows", log_rows),
-    ):
-        transaction(
-            con,
-            f"""
+    state_relation, state_params = rows_relation(state_rows)
+    log_relation, log_params = rows_relation(log_rows)
+    transaction(
+        con,
+        [
+            (
+                f"""
             insert into {STATE} (sync_name, record_key, status, payload_hash, version,
                 last_delivered_at, attempt_hash, failed_runs, last_error_code,
                 last_error_message, updated_at)
             select ?, record_key, status, payload_hash, version, last_delivered_at,
                 attempt_hash, failed_runs, last_error_code, last_error_message, ?
-            from _state_rows
+            from {state_relation} as state_rows
             on conflict (sync_name, record_key) do update set
                 status = excluded.status,
                 payload_hash = excluded.payload_hash,
@@ -186,9 +190,11 @@ def record(
                 inflight_reason = null,
                 updated_at = excluded.updated_at
             """,
-            [sync_name, now],
-            f"insert into {CHANGELOG} select * from _log_rows",
-        )
+                [sync_name, now, *state_params],
+            ),
+            (f"insert into {CHANGELOG} select * from {log_relation}", log_params),
+        ],
+    )
     return results
 
 
@@ -222,13 +228,17 @@ def record_drops(
         }
         for key, payload_hash, reason in drops
     ]
-    with registered(con, "_drops", rows), registered(con, "_log_rows", log_rows):
-        transaction(
-            con,
-            f"""
+    relation, params = rows_relation(rows)
+    log_relation, log_params = rows_relation(log_rows)
+    transaction(
+        con,
+        [
+            (
+                f"""
             insert into {STATE} (sync_name, record_key, status, version, failed_runs,
                 attempt_hash, last_error_code, updated_at)
-            select ?, record_key, 'dropped', 0, 0, attempt_hash, reason, ? from _drops
+            select ?, record_key, 'dropped', 0, 0, attempt_hash, reason, ?
+            from {relation} as drops
             on conflict (sync_name, record_key) do update set
                 status = 'dropped',
                 attempt_hash = excluded.attempt_hash,
@@ -236,20 +246,22 @@ def record_drops(
                 last_error_message = null,
                 updated_at = excluded.updated_at
             """,
-            [sync_name, now],
-            f"insert into {CHANGELOG} select * from _log_rows",
-        )
+                [sync_name, now, *params],
+            ),
+            (f"insert into {CHANGELOG} select * from {log_relation}", log_params),
+        ],
+    )
 
 
 def restore_undropped(con: duckdb.DuckDBPyConnection, sync_name: str, keys: list[str]) -> None:
     """Rows whose drop was lifted while the destination still holds their unchanged payload."""
     if keys:
-        with registered(con, "_keys", [{"record_key": k} for k in keys]):
-            con.execute(
-                f"update {STATE} set status = 'delivered', last_error_code = null "
-                "where sync_name = ? and record_key in (select record_key from _keys)",
-                [sync_name],
-            )
+        relation, params = keys_relation(keys)
+        con.execute(
+            f"update {STATE} set status = 'delivered', last_error_code = null "
+            f"where sync_name = ? and record_key in (select record_key from {relation})",
+            [sync_name, *params],
+        )
 
 
 def _log_row(run_id, sync_name, key, op_id, operation, logged, outcome: Outcome, now):
@@ -272,45 +284,34 @@ def _log_row(run_id, sync_name, key, op_id, operation, logged, outcome: Outcome,
 
 
 def _previous_state(con, sync_name: str, keys: list[str]) -> dict[str, dict]:
-    with registered(con, "_keys", [{"record_key": k} for k in keys]):
-        cursor = con.execute(
-            f"""
-            select record_key, status, payload_hash, version, last_delivered_at, attempt_hash,
-                failed_runs
-            from {STATE} where sync_name = ? and record_key in (select record_key from _keys)
-            """,
-            [sync_name],
-        )
-        names = [d[0] for d in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    relation, params = keys_relation(keys)
+    cursor = con.execute(
+        f"""
+        select record_key, status, payload_hash, version, last_delivered_at, attempt_hash,
+            failed_runs
+        from {STATE}
+        where sync_name = ? and record_key in (select record_key from {relation})
+        """,
+        [sync_name, *params],
+    )
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 _SQL_TYPES = ((bool, "boolean"), (int, "bigint"), (float, "double"), (datetime, "timestamp"))
 
 
-class registered:  # noqa: N801 - used as a `with` statement like a function
-    """Rows as a temporary table for the statements in the block.
-
-    Passed as one list parameter per column and unnested in SQL: going through Arrow would
-    import pandas (seconds per process) for a few hundred rows."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, rows: list[dict]) -> None:
-        self.con, self.name, self.rows = con, name, rows
-
-    def __enter__(self) -> None:
-        columns = list(self.rows[0]) if self.rows else ["record_key"]
-        selects, params = [], []
-        for column in columns:
-            values = [row[column] for row in self.rows]
-            sql_type = _sql_type(values)
-            selects.append(f'unnest(cast(? as {sql_type}[])) as "{column}"')
-            params.append(values)
-        self.con.execute(
-            f"create or replace temp table {self.name} as select {', '.join(selects)}", params
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.execute(f"drop table if exists {self.name}")
+def rows_relation(rows: list[dict]) -> tuple[str, list]:
+    """Rows as a subquery and its parameters: one list per column, unnested in SQL. (Arrow
+    would import pandas, seconds per process, for a few hundred rows; a temporary table costs
+    two more statements per use.)"""
+    columns = list(rows[0]) if rows else ["record_key"]
+    selects, params = [], []
+    for column in columns:
+        values = [row[column] for row in rows]
+        selects.append(f'unnest(cast(? as {_sql_type(values)}[])) as "{column}"')
+        params.append(values)
+    return f"(select {', '.join(selects)})", params
 
 
 def _sql_type(values: list) -> str:
@@ -318,15 +319,16 @@ def _sql_type(values: list) -> str:
     return next((name for kind, name in _SQL_TYPES if isinstance(sample, kind)), "varchar")
 
 
-def transaction(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list, then: str | None = None
-) -> None:
-    """`sql` with `params`, and `then` without parameters, committed together."""
+def keys_relation(keys: list[str]) -> tuple[str, list]:
+    return rows_relation([{"record_key": key} for key in keys])
+
+
+def transaction(con: duckdb.DuckDBPyConnection, statements: list[tuple[str, list]]) -> None:
+    """The statements, with their parameters, committed together or not at all."""
     con.begin()
     try:
-        con.execute(sql, params)
-        if then is not None:
-            con.execute(then)
+        for sql, params in statements:
+            con.execute(sql, params)
     except Exception:
         con.rollback()
         raise

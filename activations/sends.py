@@ -30,7 +30,7 @@ from activations.consent import decided_sql
 from activations.delivery import Deliverer, Pacer, effective_rate
 from activations.destination import DestinationUnavailable, Operation
 from activations.destinations_file import ResolvedDestination
-from activations.ledger import CHANGELOG, registered, transaction
+from activations.ledger import CHANGELOG, keys_relation, rows_relation, transaction
 from activations.runner import LazyDestination, RunOptions
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.tables import ensure_tables
@@ -230,34 +230,43 @@ def _record(
                 "recorded_at": now,
             }
         )
-    with registered(con, "_states", states), registered(con, "_log_rows", log_rows):
-        transaction(
-            con,
-            f"update {OUTBOX} as outbox set state = _states.state from _states "
-            "where outbox.idempotency_key = _states.record_key",
-            [],
-            f"insert into {CHANGELOG} select * from _log_rows",
-        )
+    state_relation, state_params = rows_relation(states)
+    log_relation, log_params = rows_relation(log_rows)
+    transaction(
+        con,
+        [
+            (
+                f"update {OUTBOX} as outbox set state = states.state from {state_relation} "
+                "as states where outbox.idempotency_key = states.record_key",
+                state_params,
+            ),
+            (f"insert into {CHANGELOG} select * from {log_relation}", log_params),
+        ],
+    )
 
 
 def _previous_retries(
     con: duckdb.DuckDBPyConnection, sync_name: str, keys: list[str]
 ) -> dict[str, int]:
     """Runs that already left each message for a retry."""
-    with registered(con, "_keys", [{"record_key": key} for key in keys]):
-        rows = con.execute(
-            f"select record_key, count(*) from {CHANGELOG} where sync_name = ? "
-            "and result = 'retry' and record_key in (select record_key from _keys) group by 1",
-            [sync_name],
-        ).fetchall()
+    relation, params = keys_relation(keys)
+    rows = con.execute(
+        f"select record_key, count(*) from {CHANGELOG} where sync_name = ? and result = 'retry' "
+        f"and record_key in (select record_key from {relation}) group by 1",
+        [sync_name, *params],
+    ).fetchall()
     return dict(rows)
 
 
 def _set_state(con: duckdb.DuckDBPyConnection, keys: list[str], state: str) -> None:
-    with registered(con, "_keys", [{"record_key": key} for key in keys]):
-        transaction(
-            con,
-            f"update {OUTBOX} set state = ? "
-            "where idempotency_key in (select record_key from _keys)",
-            [state],
-        )
+    relation, params = keys_relation(keys)
+    transaction(
+        con,
+        [
+            (
+                f"update {OUTBOX} set state = ? "
+                f"where idempotency_key in (select record_key from {relation})",
+                [state, *params],
+            )
+        ],
+    )

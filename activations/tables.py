@@ -89,6 +89,8 @@ DDL = (
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    if tables_exist(con):
+        return
     for statement in DDL:
         con.execute(statement)
 

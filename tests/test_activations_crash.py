@@ -1,0 +1,333 @@
+"""Kill runs at every durable step and prove the destinations end up right, once.
+
+In-process crashes raise `SimulatedCrash` at named points (a BaseException no handler catches;
+the run's warehouse connection is closed without committing, as a dead process's would be).
+A few real SIGKILLs of `waymark sync` subprocesses check the same against a real process death.
+Between crashes the source keeps changing, so replays meet new values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from activations import crash
+from activations.delivery import RetryPolicy
+from activations.runner import RunOptions, run_sync
+from activations.secrets import Secrets
+from activations.sends import deliver_sends
+from activations.sync_files import load_project
+from activations.testing import (
+    SAMPLE_AS_OF,
+    MailSink,
+    PostgresScratch,
+    SampleWarehouse,
+    WebhookReceiver,
+    write_project,
+)
+
+SECRET = "whsec-crash-9d8c7b"
+PEOPLE = [f"p{n:02d}" for n in range(16)]
+SYNC_POINTS = ["sync.before_send", "sync.after_send", "sync.after_record"]
+
+
+def members_sync(destination: str, batch_size: int, settings: dict | None = None) -> dict:
+    return {
+        "type": "audience",
+        "model": "audiences.members",
+        "destination": destination,
+        "mode": "mirror",
+        "key": "customer_id",
+        "fields": {"email": "customer.email"},
+        "purpose": "email_marketing",
+        "batch_size": batch_size,
+        "settings": settings or {},
+    }
+
+
+def destinations(tmp_path: Path, receiver_url: str, pg_schema: str) -> dict:
+    return {
+        "shared": {
+            "hook": {"kind": "webhook", "channel": "crm", "env": ["HOOK_URL", "HOOK_SECRET"]},
+            "mail": {"kind": "smtp", "channel": "email", "env": ["MAIL_HOST", "MAIL_PORT"]},
+        },
+        "connectors": {
+            "hook": {"config": {"url_env": "HOOK_URL", "signing_secret_env": "HOOK_SECRET"}},
+            "mail": {
+                "config": {
+                    "host_env": "MAIL_HOST",
+                    "port_env": "MAIL_PORT",
+                    "starttls": False,
+                    "from_address": "Shop <hello@shop.example>",
+                }
+            },
+            "pg": {
+                "kind": "postgres",
+                "config": {"dbname": "test", "user": "postgres", "schema_name": pg_schema},
+            },
+            "drop": {"kind": "files", "config": {"root": str(tmp_path / "out")}},
+        },
+        "env": {"HOOK_URL": receiver_url, "HOOK_SECRET": SECRET, "MAIL_HOST": "127.0.0.1"},
+    }
+
+
+@pytest.fixture
+def world(tmp_path: Path):
+    receiver = WebhookReceiver(SECRET)
+    mail = MailSink()
+    pg = PostgresScratch()
+    pg.audited_table("members", "customer_id", {"email": "text"})
+    setup = destinations(tmp_path, receiver.url, pg.schema)
+    paths = write_project(
+        tmp_path / "project",
+        setup["shared"],
+        setup["connectors"],
+        {
+            "to_hook": members_sync("hook", 1),
+            "to_pg": members_sync("pg", 4, {"table": "members", "create_table": False}),
+            "to_files": members_sync("drop", 5),
+        },
+    )
+    env = {**setup["env"], "MAIL_PORT": str(mail.port)}
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    yield paths, warehouse, receiver, mail, pg, env
+    receiver.close()
+    mail.close()
+    pg.close()
+
+
+def options(env: dict[str, str]) -> RunOptions:
+    return RunOptions(
+        as_of=SAMPLE_AS_OF,
+        secrets=Secrets(env),
+        sleep=lambda seconds: None,
+        rng=random.Random(3),
+        policy=RetryPolicy(max_attempts=2, base_delay=0.0),
+    )
+
+
+def mutate(warehouse: SampleWarehouse, rng: random.Random, step: int) -> None:
+    """New emails, people joining and leaving the audience, consent withdrawn and restored."""
+    with warehouse.batch():
+        for person in rng.sample(PEOPLE, 3):
+            consent = "denied" if rng.random() < 0.15 else "granted"
+            warehouse.customer(
+                person, email=f"{person}.{step}@example.org", email_marketing_consent=consent
+            )
+        warehouse.members(sorted(rng.sample(PEOPLE, rng.randint(5, 10))))
+
+
+def expected(warehouse: SampleWarehouse) -> dict[str, str]:
+    rows = warehouse.execute(
+        "select customers.customer_id, customers.email from audiences.members "
+        "inner join marts.customers using (customer_id) "
+        "where customers.email_marketing_consent = 'granted'"
+    )
+    return dict(rows)
+
+
+def crash_loop(run, warehouse, points: list[str], rounds: int, seed: int) -> Counter:
+    """Each round changes the source and runs with a crash armed at one point."""
+    rng, crashes = random.Random(seed), Counter()
+    with warehouse.batch():
+        for person in PEOPLE:
+            warehouse.customer(person)
+    for step in range(rounds):
+        mutate(warehouse, rng, step)
+        point = points[step % len(points)]
+        with crash.installed(crash.crash_at(point, rng.randint(1, 2))):
+            try:
+                run()
+            except crash.SimulatedCrash:
+                crashes[point] += 1
+    return crashes
+
+
+def settle(run) -> None:
+    """Two clean runs: the first finishes what crashes left, the second must find nothing."""
+    run()
+    assert run().requests == 0
+
+
+def test_webhook_sync_survives_crashes(world) -> None:
+    paths, warehouse, receiver, _, _, env = world
+    loaded = load_project(paths).valid()["to_hook"]
+
+    def run():
+        return run_sync(warehouse.path, loaded, options(env))
+
+    crashes = crash_loop(run, warehouse, [*SYNC_POINTS, "webhook.after_request"], 64, seed=1)
+    settle(run)
+    held = {key: data["email"] for (source, key), data in receiver.records.items()}
+    assert held == expected(warehouse)
+    assert receiver.duplicate_effects() == 0 and receiver.bad_signatures == 0
+    assert sum(crashes.values()) >= 60, crashes
+    assert receiver.replays_absorbed > 0  # crashes after sending were replayed, and absorbed
+    print(f"webhook: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+
+
+def test_postgres_sync_survives_crashes(world) -> None:
+    paths, warehouse, _, _, pg, env = world
+    loaded = load_project(paths).valid()["to_pg"]
+
+    def run():
+        return run_sync(warehouse.path, loaded, options(env))
+
+    points = [*SYNC_POINTS, "postgres.before_commit"]
+    crashes = crash_loop(run, warehouse, points, 64, seed=2)
+    settle(run)
+    held = dict(pg.query("select customer_id, email from {schema}.members"))
+    assert held == expected(warehouse)
+    assert pg.duplicate_effects() == 0
+    assert sum(crashes.values()) >= 60, crashes
+    print(f"postgres: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+
+
+def test_files_sync_survives_crashes(world, tmp_path: Path) -> None:
+    paths, warehouse, _, _, _, env = world
+    loaded = load_project(paths).valid()["to_files"]
+
+    def run():
+        return run_sync(warehouse.path, loaded, options(env))
+
+    crashes = crash_loop(run, warehouse, [*SYNC_POINTS, "files.after_delta"], 40, seed=3)
+    settle(run)
+    folder = tmp_path / "out" / "to_files"
+    current = pq.read_table(folder / "current.parquet").to_pylist()
+    assert {row["customer_id"]: row["email"] for row in current} == expected(warehouse)
+    op_ids = Counter(
+        op_id
+        for delta in (folder / "deltas").glob("*.parquet")
+        for op_id in pq.read_table(delta, columns=["_op_id"]).column("_op_id").to_pylist()
+    )
+    assert all(count == 1 for count in op_ids.values())
+    assert sum(crashes.values()) >= 36, crashes
+    print(f"files: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+
+
+def test_journey_sends_survive_crashes(world) -> None:
+    paths, warehouse, receiver, mail, _, env = world
+    project = load_project(paths)
+    rng = random.Random(4)
+    with warehouse.batch():
+        for person in PEOPLE:
+            warehouse.customer(person)
+    crashes: Counter = Counter()
+    keys: list[str] = []
+    points = ["send.before_send", "send.after_send", "smtp.after_data", "webhook.after_request"]
+    for step in range(44):
+        with warehouse.batch():
+            for n in range(3):
+                key = f"journey:{step}:{n}"
+                person = rng.choice(PEOPLE)
+                keys.append(key)
+                target = "mail" if n < 2 else "hook"
+                channel = "email" if target == "mail" else "webhook"
+                warehouse.outbox(
+                    key,
+                    person,
+                    target,
+                    channel=channel,
+                    payload={"subject": f"Step {step}", "text": "Hello"},
+                )
+        point = points[step % len(points)]
+        occurrence = 1 if point == "webhook.after_request" else rng.randint(1, 2)
+        with crash.installed(crash.crash_at(point, occurrence)):
+            try:
+                deliver_sends(warehouse.path, project.destinations, options(env))
+            except crash.SimulatedCrash:
+                crashes[point] += 1
+    deliver_sends(warehouse.path, project.destinations, options(env))
+    outbox = warehouse.execute("select state from journeys.journey_outbox")
+    states = Counter(state for (state,) in outbox)
+    assert states == {"sent": len(keys)}
+
+    from activations.destinations.smtp.mapping import message_id
+
+    mail_keys = [k for k in keys if not k.endswith(":2")]
+    received = mail.message_ids()
+    assert all(received[message_id(k, "hello@shop.example")] >= 1 for k in mail_keys)  # 0 missing
+    duplicated = {k for k in mail_keys if received[message_id(k, "hello@shop.example")] > 1}
+    ambiguous_crashes = crashes["send.after_send"] + crashes["smtp.after_data"]
+    assert sum(received.values()) - len(mail_keys) <= ambiguous_crashes
+    flagged = {
+        key
+        for (key,) in warehouse.execute(
+            "select record_key from activations.sync_changelog where ambiguous"
+        )
+    }
+    assert duplicated <= flagged  # every duplicate message is flagged in the log
+    hook_keys = {k for k in keys if k.endswith(":2")}
+    assert {event["id"] for event in receiver.applied} == hook_keys
+    assert receiver.duplicate_effects() == 0
+    assert sum(crashes.values()) >= 40, crashes
+    print(
+        f"sends: {sum(crashes.values())} crashes {dict(crashes)}, smtp duplicates "
+        f"{len(duplicated)} (all flagged), webhook duplicates 0, missing 0"
+    )
+
+
+KILLER = """
+import os, signal, sys
+from activations import crash
+point = sys.argv[1]
+crash._hook = lambda reached: os.kill(os.getpid(), signal.SIGKILL) if reached == point else None
+from waymark.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("sync", "point"),
+    [
+        ("to_hook", "sync.after_send"),
+        ("to_pg", "postgres.before_commit"),
+        ("to_pg", "sync.before_send"),
+    ],
+)
+def test_sigkilled_sync_process_is_completed_by_the_next_run(world, sync, point) -> None:
+    paths, warehouse, receiver, _, pg, env = world
+    with warehouse.batch():
+        for person in PEOPLE:
+            warehouse.customer(person)
+        warehouse.members(PEOPLE[:10])
+    command = [
+        sys.executable,
+        "-c",
+        KILLER,
+        point,
+        "sync",
+        sync,
+        "--warehouse",
+        str(warehouse.path),
+        "--syncs",
+        str(paths.syncs),
+        "--destinations",
+        str(paths.destinations),
+        "--as-of",
+        SAMPLE_AS_OF,
+    ]
+    killed = subprocess.run(command, env={**os.environ, **env}, capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+
+    report = run_sync(warehouse.path, load_project(paths).valid()[sync], options(env))
+    assert report.status == "success"
+    statuses = [row[0] for row in warehouse.execute("select status from activations.sync_runs")]
+    assert sorted(statuses) == ["interrupted", "success"]
+    if sync == "to_hook":
+        held = {key: data["email"] for (_, key), data in receiver.records.items()}
+        assert receiver.duplicate_effects() == 0
+    else:
+        held = dict(pg.query("select customer_id, email from {schema}.members"))
+        assert pg.duplicate_effects() == 0
+    assert held == expected(warehouse)
+    assert json.dumps(held)  # the run held every member, once
