@@ -179,7 +179,8 @@ class MailSink:
             if sink.credentials is None:
                 return AuthResult(success=False, handled=False)
             login = (auth_data.login.decode(), auth_data.password.decode())
-            return AuthResult(success=login == sink.credentials)
+            # handled=False: aiosmtpd itself answers 535 on failure.
+            return AuthResult(success=login == sink.credentials, handled=False)
 
         self.port = _free_port()
         options: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port}
