@@ -99,7 +99,7 @@ def read_destinations(
             located = _Located(shared_source, extra_source, name, settings, added)
             config = _config(connector, {**settings, **added}, env, located, issues)
         resolved[name] = ResolvedDestination(name, kind, channel, env, connector, config)
-    return resolved, issues
+    return resolved, sorted(issues, key=lambda i: (str(i.file), i.line, i.column))
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> Loade
         return LoadedSync(source, None, None, None, issues)
     spec, issues = validate_model(SyncSpec, source.data, source)
     if spec is None:
-        return LoadedSync(source, None, None, None, issues)
+        return LoadedSync(source, None, None, None, sorted(issues, key=_position))
     if spec.name != path.stem:
         issues.append(source.issue(("name",), f"must equal the file name, '{path.stem}'"))
     destination = destinations.get(spec.destination)
