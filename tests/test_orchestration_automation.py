@@ -5,6 +5,7 @@ import gzip
 import importlib
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +17,7 @@ from dagster._core.remote_origin import (
     RemoteJobOrigin,
     RemoteRepositoryOrigin,
 )
+from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from orchestration.as_of import AS_OF_TAG, format_as_of, parse_as_of, run_as_of
 from orchestration.manifest import prepare_manifest
@@ -31,6 +33,15 @@ def orchestration() -> ModuleType:
     # which later tests find deleted.
     module.defs.get_repository_def()
     return module
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_instance() -> Iterator[None]:
+    """Temporary instances register their storage in a context variable that a nested instance
+    can leave pointing at a deleted directory; restore it after each test so later tests (here
+    and in other files) resolve definitions against a live instance or none."""
+    with set_defs_state_storage(None):
+        yield
 
 
 def stored_run(

@@ -66,10 +66,11 @@ def materialized(
 ) -> tuple[Warehouse, dg.ExecuteInProcessResult]:
     """Every asset of the code location, built from nothing as of the demo's end."""
     warehouse = copy_demo(tmp_path_factory.mktemp("materialized"))
-    with warehouse.environment():
+    with warehouse.environment(), dg.instance_for_test() as instance:
         result = dg.materialize(
             list(defs.assets or []),
             resources=defs.resources,
+            instance=instance,
             tags={AS_OF_TAG: DEMO_AS_OF},
             raise_on_error=False,
         )
@@ -116,8 +117,9 @@ def test_full_refresh_rebuilds_from_the_files_and_keeps_the_id_history(
     )[0][0]
 
     job = defs.resolve_job_def("warehouse_full_refresh")
-    with warehouse.environment():
+    with warehouse.environment(), dg.instance_for_test() as instance:
         result = job.execute_in_process(
+            instance=instance,
             tags={AS_OF_TAG: DEMO_AS_OF},
             asset_selection=[
                 dg.AssetKey(["staging", "base_events__segment"]),
