@@ -13,6 +13,7 @@ import duckdb
 from activations.destination import Operation, SyncContext
 from activations.destinations_file import ResolvedDestination
 from activations.ledger import in_flight
+from activations.payloads import shaped_fields
 from activations.plan import plan_sync
 from activations.sends import decided_outbox_rows, outbox_operation
 from activations.sync_files import LoadedSync
@@ -54,6 +55,7 @@ def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 
         plan = plan_sync(con, loaded, as_of)
         replays = in_flight(con, spec.name, spec.purpose) if tables_exist(con) else []
     context = SyncContext(spec.name, spec.mode, spec.key, plan.field_types, loaded.settings)
+    connector = target.connector
     lines = [
         f"sync {spec.name}: {spec.model} -> {spec.destination} ({target.kind}), mode {spec.mode}, "
         f"purpose {spec.purpose}. DRY RUN: nothing is sent or recorded.",
@@ -80,7 +82,7 @@ def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 
                 change.op_id,
                 change.operation,
                 change.record_key,
-                {} if kind == "remove" else change.fields,
+                {} if kind == "remove" else shaped_fields(change.fields, connector.capabilities),
                 "dry-run",
                 spec.name,
                 change.customer_id,

@@ -20,7 +20,13 @@ import duckdb
 
 from activations import crash
 from activations.delivery import Deliverer, Pacer, RetryPolicy, effective_rate
-from activations.destination import Destination, Operation, OperationResult, SyncContext
+from activations.destination import (
+    Capabilities,
+    Destination,
+    Operation,
+    OperationResult,
+    SyncContext,
+)
 from activations.ledger import (
     InFlight,
     Outcome,
@@ -30,6 +36,7 @@ from activations.ledger import (
     record_drops,
     restore_undropped,
 )
+from activations.payloads import shaped_fields
 from activations.plan import Plan, plan_sync, undropped_keys
 from activations.runs import RunReport, Stopwatch, finish_run, new_run_id, start_run, utc_now
 from activations.secrets import Secrets
@@ -121,7 +128,8 @@ def run_sync(warehouse: Path, loaded: LoadedSync, options: RunOptions) -> RunRep
                 [(c.record_key, c.payload_hash, c.drop_reason) for c in drops],
                 options.now(),
             )
-            run.deliver(_operations(plan, report.run_id, spec.name, spec.purpose), size)
+            operations = _operations(plan, report.run_id, spec.name, spec.purpose, capabilities)
+            run.deliver(operations, size)
             destination.finish(report.run_id)
             report.deliver_seconds = watch.seconds()
         except Exception as error:  # recorded on the run; a crash (BaseException) is not caught
@@ -151,14 +159,16 @@ def _count_plan(report: RunReport, plan: Plan) -> None:
             reasons[change.drop_reason] = reasons.get(change.drop_reason, 0) + 1
 
 
-def _operations(plan: Plan, run_id: str, sync_name: str, purpose: str) -> list[InFlight]:
+def _operations(
+    plan: Plan, run_id: str, sync_name: str, purpose: str, capabilities: Capabilities
+) -> list[InFlight]:
     return [
         InFlight(
             Operation(
                 change.op_id,
                 change.operation,
                 change.record_key,
-                {} if change.change == "remove" else change.fields,
+                {} if change.change == "remove" else shaped_fields(change.fields, capabilities),
                 run_id,
                 sync_name,
                 change.customer_id,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from activations.delivery import RetryPolicy
 from activations.dry_run import dry_run_sync
+from activations.pii import sha256_hex
 from activations.runner import RunOptions, run_sync
 from activations.runs import RunReport
 from activations.secrets import Secrets
@@ -262,3 +264,20 @@ def test_dry_run_prints_masked_payloads_and_sends_nothing(tmp_path, warehouse, r
         "select count(*) from information_schema.tables where table_schema = 'activations'"
     )
     assert tables == [(0,)]
+
+
+def test_a_destination_that_requires_hashing_gets_normalised_sha256(tmp_path, warehouse, receiver):
+    warehouse.customer("ann", email="  Ann.Lee@Example.ORG ")
+    warehouse.members(["ann"])
+    runner = Runner(project(tmp_path), warehouse, receiver)
+    loaded = runner.loaded()
+    connector = loaded.destination.connector
+    hashing = replace(connector.capabilities, hashing="meta")
+    loaded.destination = replace(
+        loaded.destination, connector=replace(connector, capabilities=hashing)
+    )
+    runner.loaded = lambda: loaded
+    assert runner.run().status == "success"
+    assert receiver.records[("members_hook", "ann")] == {"email": sha256_hex("ann.lee@example.org")}
+    text = dry_run_sync(warehouse.path, loaded, SAMPLE_AS_OF)
+    assert "Ann.Lee" not in text and "ann.lee" not in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveFloat
+from pydantic import PositiveFloat
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
 from waymark.journeys.project import EnvVarName
@@ -29,7 +29,6 @@ class SmtpConfig(ConnectorConfig):
     `{token}` are filled in (token: HMAC of customer and purpose with `unsubscribe_secret_env`)."""
     list_unsubscribe_mailto: str | None = None
     unsubscribe_secret_env: EnvVarName | None = None
-    max_message_bytes: int = Field(10_000_000, ge=1000)
 
 
 SmtpSyncSettings = NoSyncSettings
