@@ -8,6 +8,7 @@ refresh over all files ends.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,12 @@ FIRST_SLICE_ENDS = "2026-06"  # the last month of the generated window arrives l
 MARTS_REBUILT_EVERY_TIME = ["customer_identifiers", "identity_merge_log", "identity_violations"]
 # Incremental relations, compared without the landed file path (the two builds land elsewhere).
 HAVE_SOURCE_FILE = ["staging.stg_events__segment", "intermediate.int_customer_events_attributed"]
+# Landed CSV sources, loaded by file version (size and modification time).
+CSV_BASE_MODELS = [
+    "staging.base_messaging__engagement",
+    "staging.base_shop__orders",
+    "staging.base_crm__contacts",
+]
 
 
 def in_first_slice(relative: Path) -> bool:
@@ -44,6 +51,7 @@ class SlicedBuild:
     before: dict[tuple[str, str], str]
     warehouse: Path
     tampered_file: Path
+    completed_file: Path
 
 
 @pytest.fixture(scope="module")
@@ -53,19 +61,31 @@ def sliced(
     """Build the first five months, then add the sixth and build again incrementally.
 
     Before the second build one already-loaded event file is overwritten with garbage: a build
-    that re-read old files would quarantine its lines.
+    that re-read old files would quarantine its lines. CSV sources are loaded by file version,
+    so the first build also sees an engagement file half-written (completed before the second
+    build, which must reload it) and a stray orders file that is withdrawn (its rows must go).
     """
     root = tmp_path_factory.mktemp("sliced")
     data, warehouse = root / "data", root / "warehouse.duckdb"
     copy_data(generated_data, data, keep=in_first_slice)
+    completed = sorted((data / "messaging_engagement").iterdir())[0]
+    lines = completed.read_text().splitlines(keepends=True)
+    completed.write_text("".join(lines[: len(lines) // 2]))
+    orders = sorted((data / "orders").iterdir())[0]
+    stray = orders.with_name("orders-stray-copy.csv")
+    shutil.copy(orders, stray)
     builder.build(data, warehouse, as_of="2026-06-01 00:00:00")
     before = identifiers(warehouse)
 
     tampered = sorted((data / "events").iterdir())[0]
     tampered.write_text("this line is not json\n")
+    shutil.copy(generated_data / "messaging_engagement" / completed.name, completed)
+    stray.unlink()
     copy_data(generated_data, data, keep=lambda relative: not in_first_slice(relative))
     builder.build(data, warehouse)
-    return SlicedBuild(before=before, warehouse=warehouse, tampered_file=tampered)
+    return SlicedBuild(
+        before=before, warehouse=warehouse, tampered_file=tampered, completed_file=completed
+    )
 
 
 def test_full_rebuild_gives_identical_customer_ids(
@@ -128,9 +148,29 @@ def test_incremental_build_reads_only_new_files(sliced: SlicedBuild, generated_d
     assert from_tampered == 0
 
 
+def test_incremental_build_reloads_changed_csv_files_only(sliced: SlicedBuild) -> None:
+    """The completed file holds each of its lines once; the withdrawn file left no rows."""
+    rows = dict(
+        query(
+            sliced.warehouse,
+            "select _source_file, count(*) from staging.base_messaging__engagement group by 1",
+        )
+    )
+    assert rows[str(sliced.completed_file)] == _lines(sliced.completed_file) - 1  # the header
+    stray = query(
+        sliced.warehouse,
+        "select count(*) from staging.base_shop__orders where _source_file like '%stray%'",
+    )[0][0]
+    assert stray == 0
+
+
 def _fingerprint_sql(relation: str) -> str:
     """Row count and an order-independent hash of the rows, ignoring where files were landed."""
-    columns = "* exclude (_source_file)" if relation in HAVE_SOURCE_FILE else "*"
+    columns = "*"
+    if relation in HAVE_SOURCE_FILE:
+        columns = "* exclude (_source_file)"
+    elif relation in CSV_BASE_MODELS:
+        columns = "* exclude (_source_file, _source_file_version)"
     return f"select count(*), sum(hash(t)) from (select {columns} from {relation}) as t"
 
 
@@ -140,6 +180,7 @@ def test_incremental_build_equals_full_refresh(
     """The sliced warehouse (incremental) and a fresh build over all files (full) agree."""
     for relation in [
         *HAVE_SOURCE_FILE,
+        *CSV_BASE_MODELS,
         "marts.customer_events",
         *[f"marts.{m}" for m in MARTS_REBUILT_EVERY_TIME],
     ]:

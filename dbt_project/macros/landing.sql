@@ -34,7 +34,8 @@
 {%- endmacro %}
 
 {% macro default__read_landed_csv(source_name, table_name) -%}
-    select *, cast(null as {{ dbt.type_string() }}) as _source_file
+    select *, cast(null as {{ dbt.type_string() }}) as _source_file,
+        cast(null as {{ dbt.type_string() }}) as _source_file_version
     from {{ source(source_name, table_name) }}
 {%- endmacro %}
 
@@ -44,12 +45,12 @@
         select 1 as _parse_placeholder
     {%- elif model.resource_type == 'unit_test' -%}
         {#- dbt unit tests hand the fixture rows in as the source relation. -#}
-        select *, 'unit_test' as _source_file from {{ relation }}
+        select *, 'unit_test' as _source_file, 'unit_test' as _source_file_version from {{ relation }}
     {%- else -%}
     {%- set contract = waymark.source_contract(source_name, table_name) -%}
-    {%- set files = waymark.landed_files(contract.folder, ['*.csv', '*.csv.gz']) -%}
+    {%- set plan = waymark.csv_file_plan(source_name, table_name) -%}
     {%- set selects = [] -%}
-    {%- for file in files -%}
+    {%- for file in plan.read -%}
         {%- set header_row = run_query(
             "select raw from read_csv(" ~ waymark.string_literal(file) ~ ", columns={'raw': 'varchar'},"
             ~ " header=false, auto_detect=false, delim=chr(1), quote='', escape='') limit 1") -%}
@@ -74,7 +75,8 @@
             {%- endset -%}
             {%- do waymark.record_csv_rejects(source_name ~ '.' ~ table_name, file, reader) -%}
             {%- set select_sql -%}
-                select {% for column in contract.columns %}"{{ column }}", {% endfor %}filename as _source_file
+                select {% for column in contract.columns %}"{{ column }}", {% endfor %}filename as _source_file,
+                    {{ waymark.string_literal(plan.versions[file]) }} as _source_file_version
                 from {{ reader }}, ignore_errors=true)
             {%- endset -%}
             {%- do selects.append(select_sql) -%}
@@ -83,7 +85,8 @@
     {%- if selects -%}
         {{ selects | join('\nunion all\n') }}
     {%- else -%}
-        select {% for column in contract.columns %}cast(null as varchar) as "{{ column }}", {% endfor %}cast(null as varchar) as _source_file
+        select {% for column in contract.columns %}cast(null as varchar) as "{{ column }}", {% endfor %}cast(null as varchar) as _source_file,
+            cast(null as varchar) as _source_file_version
         where false
     {%- endif -%}
     {%- endif -%}

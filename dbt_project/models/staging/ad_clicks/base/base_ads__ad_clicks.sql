@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('ads', 'ad_clicks') }}",
+) }}
 {#- Every ad click as landed and typed, with `_quarantine_reason`. -#}
 {%- set checks = [
     {'name': 'landing_anonymous_id', 'type': "'anonymous_id'", 'raw': 'landing_anonymous_id_raw', 'normalized': 'landing_anonymous_id_raw'},
@@ -22,7 +27,8 @@ typed as {{ waymark.materialized_cte() }} (
         nullif(trim(landing_url), '') as landing_url,
         {{ waymark.parse_utc_timestamp('clicked_at') }} as clicked_at,
         {{ waymark.raw_row_json(waymark.source_columns('ads', 'ad_clicks')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -48,7 +54,8 @@ checked as (
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

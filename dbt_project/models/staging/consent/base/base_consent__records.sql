@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('consent', 'consent_records') }}",
+) }}
 {#- Every consent change as landed, with its identifier normalised by type. -#}
 {%- set checks = [
     {'name': 'identifier_value', 'type': "typed.identifier_type", 'raw': 'identifier_value_raw', 'normalized': 'identifier_value_normalized'},
@@ -22,7 +27,8 @@ typed as {{ waymark.materialized_cte() }} (
         lower(nullif(trim(source), '')) as consent_source,
         {{ waymark.parse_utc_timestamp('recorded_at') }} as recorded_at,
         {{ waymark.raw_row_json(waymark.source_columns('consent', 'consent_records')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -51,7 +57,8 @@ checked as (
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('crm', 'contacts') }}",
+) }}
 {#- Every CRM contact row as landed, typed and normalised, with the reason it cannot be used
     (`_quarantine_reason`) or the identifiers that failed validation (`_invalid_fields`). -#}
 {%- set checks = [
@@ -24,7 +29,8 @@ typed as {{ waymark.materialized_cte() }} (
         {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
         {{ waymark.raw_row_json(waymark.source_columns('crm', 'contacts')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -48,7 +54,8 @@ checked as (
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

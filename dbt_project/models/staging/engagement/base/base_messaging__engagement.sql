@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('messaging', 'engagement') }}",
+) }}
 {#- Every email/SMS delivery or engagement event as landed, with the recipient normalised by channel. -#}
 {%- set checks = [
     {'name': 'recipient', 'type': "recipient_type", 'raw': 'recipient_raw',
@@ -21,7 +26,8 @@ typed as (
         nullif(trim(url), '') as url,
         {{ waymark.parse_utc_timestamp('occurred_at') }} as occurred_at,
         {{ waymark.raw_row_json(waymark.source_columns('messaging', 'engagement')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -54,7 +60,8 @@ checked as (
         end as _quarantine_reason,
         case when channel in ('email', 'sms') then {{ waymark.invalid_fields(checks) }} end as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed_by_channel
     {{- waymark.blocklist_joins(checks) }}
 )

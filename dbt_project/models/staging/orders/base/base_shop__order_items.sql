@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('shop', 'order_items') }}",
+) }}
 {#- Every order line as landed and typed, with `_quarantine_reason`. -#}
 with source as (
     {{ waymark.read_landed_csv('shop', 'order_items') }}
@@ -14,7 +19,8 @@ typed as (
         try_cast(nullif(trim(quantity), '') as integer) as quantity,
         try_cast(nullif(trim(unit_price), '') as decimal(18, 2)) as unit_price,
         {{ waymark.raw_row_json(waymark.source_columns('shop', 'order_items')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 

@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('shop', 'orders') }}",
+) }}
 {#- Every order row as landed, typed and normalised, with `_quarantine_reason` / `_invalid_fields`. -#}
 {%- set checks = [
     {'name': 'account_id', 'type': "'user_id'", 'raw': 'account_id_raw', 'normalized': 'account_id_raw'},
@@ -29,7 +34,8 @@ typed as {{ waymark.materialized_cte() }} (
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
         {{ waymark.parse_utc_timestamp('delivered_at') }} as delivered_at,
         {{ waymark.raw_row_json(waymark.source_columns('shop', 'orders')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -60,7 +66,8 @@ checked as (
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks[1:]) }} as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('support', 'calls') }}",
+) }}
 {#- Every contact-centre call as landed, typed and normalised, with `_quarantine_reason`. -#}
 {%- set checks = [
     {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
@@ -20,7 +25,8 @@ typed as {{ waymark.materialized_cte() }} (
         lower(nullif(trim(sentiment), '')) as sentiment,
         {{ waymark.parse_utc_timestamp('started_at') }} as started_at,
         {{ waymark.raw_row_json(waymark.source_columns('support', 'calls')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -43,7 +49,8 @@ checked as (
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

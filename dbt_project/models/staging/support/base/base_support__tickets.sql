@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{ config(
+    materialized=waymark.landed_csv_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_csv_files('support', 'tickets') }}",
+) }}
 {#- Every support ticket row as landed, typed and normalised, with `_quarantine_reason`. -#}
 {%- set checks = [
     {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
@@ -24,7 +29,8 @@ typed as {{ waymark.materialized_cte() }} (
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
         {{ waymark.parse_utc_timestamp('solved_at') }} as solved_at,
         {{ waymark.raw_row_json(waymark.source_columns('support', 'tickets')) }} as _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from source
 ),
 
@@ -49,7 +55,8 @@ checked as (
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks) }} as _invalid_fields,
         _raw_row,
-        _source_file
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )
