@@ -382,3 +382,45 @@ def test_meta_sync_survives_crashes(tmp_path: Path) -> None:
         print(f"meta: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
     finally:
         meta.close()
+
+
+def test_google_ads_sync_survives_crashes(tmp_path: Path) -> None:
+    from activations.pii import sha256_hex
+    from activations.standins.google_ads import GoogleAdsStandIn
+
+    credentials = {
+        "developer_token": "dev-7",
+        "client_id": "cid-7",
+        "client_secret": "sec-7",
+        "refresh_token": "ref-7",
+    }
+    google = GoogleAdsStandIn(**credentials)
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    try:
+        config = {f"{name}_env": f"G_{name.upper()}" for name in credentials}
+        config.update(
+            customer_id="1234567890", base_url=google.url, token_url=f"{google.url}/token"
+        )
+        env = {f"G_{name.upper()}": value for name, value in credentials.items()}
+        run = vendor_run(
+            tmp_path,
+            warehouse,
+            "google_ads",
+            config,
+            env,
+            purpose="ads_personalisation",
+            settings={"user_list_id": "555"},
+        )
+        points = [*SYNC_POINTS, "google_ads.after_request"]
+        crashes = crash_loop(run, warehouse, points, 40, seed=6, consent="ads_personalisation")
+        settle(run)
+        wanted = expected(warehouse, "ads_personalisation_consent")
+        assert google.members() == {
+            frozenset({("hashedEmail", sha256_hex(email))}) for email in wanted.values()
+        }
+        assert sum(crashes.values()) >= 36, crashes
+        print(
+            f"google_ads: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing"
+        )
+    finally:
+        google.close()
