@@ -424,3 +424,71 @@ def test_google_ads_sync_survives_crashes(tmp_path: Path) -> None:
         )
     finally:
         google.close()
+
+
+def test_hubspot_contacts_and_tasks_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.hubspot import HubSpotStandIn
+
+    hubspot = HubSpotStandIn("pat-crash-5e")
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    try:
+        config = {"access_token_env": "HS_TOKEN", "base_url": hubspot.url}
+        env = {"HS_TOKEN": "pat-crash-5e"}
+        run = vendor_run(tmp_path, warehouse, "hubspot", config, env, mode="mirror")
+        points = [*SYNC_POINTS, "hubspot.after_request"]
+        crashes = crash_loop(run, warehouse, points, 40, seed=7)
+        settle(run)
+        held = sorted(props["email"] for props in hubspot.contacts.values())
+        assert held == sorted(expected(warehouse).values())  # each person once, none missing
+
+        # Journey tasks: one task per outbox row whatever the crashes.
+        paths = write_project(
+            tmp_path / "project_tasks",
+            {"crm": {"kind": "hubspot", "channel": "crm", "env": ["HS_TOKEN"]}},
+            {"crm": {"config": config}},
+            {},
+        )
+        destinations = load_project(paths).destinations
+        rng, keys = random.Random(8), []
+        for step in range(30):
+            with warehouse.batch():
+                for n in range(2):
+                    person = rng.choice(sorted(expected(warehouse)))
+                    email = dict(
+                        warehouse.execute("select customer_id, email from marts.customers")
+                    )[person]
+                    key = f"lead_nurture:{step}:{n}"
+                    keys.append(key)
+                    warehouse.outbox(
+                        key,
+                        person,
+                        "crm",
+                        channel="crm",
+                        purpose="transactional",
+                        payload={
+                            "object": "task",
+                            "subject": f"Call {step}",
+                            "associated_contact_email": email,
+                        },
+                    )
+            point = ["send.before_send", "send.after_send", "hubspot.after_request"][step % 3]
+            occurrence = rng.randint(1, 3) if point == "hubspot.after_request" else 1
+            with crash.installed(crash.crash_at(point, occurrence)):
+                try:
+                    deliver_sends(warehouse.path, destinations, options(env))
+                except crash.SimulatedCrash:
+                    crashes[point] += 1
+        deliver_sends(warehouse.path, destinations, options(env))
+        states = Counter(
+            state
+            for (state,) in warehouse.execute(
+                "select state from journeys.journey_outbox where destination = 'crm'"
+            )
+        )
+        assert states == {"sent": len(keys)}
+        made = Counter(task["properties"]["waymark_op_id"] for task in hubspot.tasks.values())
+        assert made == dict.fromkeys(keys, 1)  # 0 duplicates, 0 missing
+        assert sum(crashes.values()) >= 64, crashes
+        print(f"hubspot: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+    finally:
+        hubspot.close()
