@@ -54,6 +54,10 @@ class Capabilities:
     operation replayed after a crash may be duplicated and is flagged ambiguous in the log."""
     removal: bool
     """Whether records can be removed (needed by `mirror`)."""
+    needs_previous: bool = False
+    """Whether removals and changes must repeat what was last delivered (an audience matches
+    members on their hashed identifiers; a CRM finds a record by its old email). The engine
+    then keeps the delivered payload in `sync_state` and passes it as `Operation.previous`."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class Operation:
     """The sync name, or `journey` for outbox sends."""
     customer_id: str | None = None
     purpose: str | None = None
+    previous: Mapping[str, Any] | None = None
+    """What the destination holds for the record as last delivered, for destinations whose
+    capabilities set `needs_previous`; None when nothing was delivered (or it is not kept)."""
 
 
 @dataclass(frozen=True)

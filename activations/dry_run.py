@@ -87,6 +87,7 @@ def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 
                 spec.name,
                 change.customer_id,
                 spec.purpose,
+                change.previous if connector.capabilities.needs_previous else None,
             )
             wire = target.connector.preview(op, target.config, context)
             lines.append("  " + json.dumps(mask(dict(wire)), sort_keys=True, default=str))

@@ -87,18 +87,28 @@ def in_flight(con: duckdb.DuckDBPyConnection, sync_name: str, purpose: str) -> l
     rows = con.execute(
         f"""
         select record_key, inflight_op_id, inflight_kind, inflight_hash, inflight_payload,
-            inflight_run_id, inflight_reason
+            inflight_run_id, inflight_reason, delivered_payload
         from {STATE} where sync_name = ? and inflight_op_id is not null order by record_key
         """,
         [sync_name],
     ).fetchall()
+    # `delivered_payload` is still what the destination held before the operation in flight.
     return [
         InFlight(
-            Operation(op_id, kind, key, json.loads(payload), run_id, sync_name, purpose=purpose),
+            Operation(
+                op_id,
+                kind,
+                key,
+                json.loads(payload),
+                run_id,
+                sync_name,
+                purpose=purpose,
+                previous=json.loads(previous) if previous else None,
+            ),
             payload_hash,
             reason,
         )
-        for key, op_id, kind, payload_hash, payload, run_id, reason in rows
+        for key, op_id, kind, payload_hash, payload, run_id, reason, previous in rows
     ]
 
 
@@ -109,8 +119,10 @@ def record(
     outcomes: list[Outcome],
     now: datetime,
     give_up_after_runs: int,
+    keep_payload: bool = False,
 ) -> list[str]:
-    """Write every outcome to the changelog and the state; returns each changelog result."""
+    """Write every outcome to the changelog and the state; returns each changelog result.
+    With `keep_payload` the state also keeps each delivered payload (`needs_previous`)."""
     previous = _previous_state(con, sync_name, [o.item.op.record_key for o in outcomes])
     state_rows, log_rows, results = [], [], []
     for outcome in outcomes:
@@ -126,11 +138,14 @@ def record(
             "failed_runs": old.get("failed_runs", 0),
             "last_error_code": None,
             "last_error_message": None,
+            "delivered_payload": old.get("delivered_payload"),
         }
         if result.ok:
             removed = op.kind == "remove"
             reason = outcome.item.reason
+            kept = json.dumps(dict(op.payload), sort_keys=True) if keep_payload else None
             row.update(
+                delivered_payload=None if removed else kept,
                 status="dropped" if reason else "removed" if removed else "delivered",
                 payload_hash=None if removed else outcome.item.payload_hash,
                 version=row["version"] + 1,
@@ -169,9 +184,10 @@ def record(
                 f"""
             insert into {STATE} (sync_name, record_key, status, payload_hash, version,
                 last_delivered_at, attempt_hash, failed_runs, last_error_code,
-                last_error_message, updated_at)
+                last_error_message, delivered_payload, updated_at)
             select ?, record_key, status, payload_hash, version, last_delivered_at,
-                attempt_hash, failed_runs, last_error_code, last_error_message, ?
+                attempt_hash, failed_runs, last_error_code, last_error_message,
+                delivered_payload, ?
             from {state_relation} as state_rows
             on conflict (sync_name, record_key) do update set
                 status = excluded.status,
@@ -182,6 +198,7 @@ def record(
                 failed_runs = excluded.failed_runs,
                 last_error_code = excluded.last_error_code,
                 last_error_message = excluded.last_error_message,
+                delivered_payload = excluded.delivered_payload,
                 inflight_op_id = null,
                 inflight_kind = null,
                 inflight_hash = null,
@@ -288,7 +305,7 @@ def _previous_state(con, sync_name: str, keys: list[str]) -> dict[str, dict]:
     cursor = con.execute(
         f"""
         select record_key, status, payload_hash, version, last_delivered_at, attempt_hash,
-            failed_runs
+            failed_runs, delivered_payload
         from {STATE}
         where sync_name = ? and record_key in (select record_key from {relation})
         """,

@@ -17,7 +17,7 @@ import duckdb
 
 from activations.consent import CUSTOMERS, decided_sql
 from activations.sync_files import LoadedSync, SyncSpec, relation_parts
-from activations.tables import SCHEMA, tables_exist
+from activations.tables import SCHEMA, has_delivered_payload, tables_exist
 
 # What each change is called at the destination, per sync mode.
 CREATE_KIND = {
@@ -32,7 +32,7 @@ _EMPTY_STATE = """
     select
         null::varchar as sync_name, null::varchar as record_key, null::varchar as status,
         null::varchar as payload_hash, null::integer as version, null::varchar as attempt_hash,
-        null::varchar as last_error_code
+        null::varchar as last_error_code, null::varchar as delivered_payload
     where false
 """
 
@@ -53,6 +53,8 @@ class PlannedChange:
     fields: dict[str, Any]
     payload_hash: str | None
     drop_reason: str | None
+    previous: dict[str, Any] | None = None
+    """The payload last delivered, where the sync state keeps it (`needs_previous`)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,11 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     con.execute(
         f"create or replace temp table _sync_decided as {decided_sql('_sync_rows')}", [as_of]
     )
-    state = f"{SCHEMA}.sync_state" if tables_exist(con) else f"({_EMPTY_STATE})"
+    state = f"({_EMPTY_STATE})"
+    if tables_exist(con):
+        state = f"{SCHEMA}.sync_state"
+        if not has_delivered_payload(con):  # an older warehouse opened read-only (dry run)
+            state = f"(select *, null::varchar as delivered_payload from {SCHEMA}.sync_state)"
     con.execute(_diff_sql(spec, state), [fingerprint(loaded), spec.name, spec.name])
     source_rows, unchanged = con.execute(
         "select count(*) filter (where in_source), "
@@ -101,11 +107,22 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     ).fetchone()
     rows = con.execute(
         "select record_key, change, operation, op_id, customer_id, fields, payload_hash, "
-        "drop_reason from _sync_plan where change is not null order by change, record_key"
+        "drop_reason, delivered_payload from _sync_plan where change is not null "
+        "order by change, record_key"
     ).fetchall()
     changes = [
-        PlannedChange(key, change, operation, op_id, customer, json.loads(fields or "{}"), h, why)
-        for key, change, operation, op_id, customer, fields, h, why in rows
+        PlannedChange(
+            key,
+            change,
+            operation,
+            op_id,
+            customer,
+            json.loads(fields or "{}"),
+            h,
+            why,
+            json.loads(previous) if previous else None,
+        )
+        for key, change, operation, op_id, customer, fields, h, why, previous in rows
     ]
     return Plan(source_rows, unchanged, changes, field_types)
 
@@ -208,6 +225,7 @@ def _diff_sql(spec: SyncSpec, state: str) -> str:
             state.payload_hash as delivered_hash,
             state.attempt_hash,
             state.last_error_code,
+            state.delivered_payload,
             coalesce(state.version, 0) as version
         from decided
         full outer join state on state.record_key = decided.record_key

@@ -173,6 +173,7 @@ def _operations(
                 sync_name,
                 change.customer_id,
                 purpose,
+                change.previous if capabilities.needs_previous else None,
             ),
             None if change.change == "remove" else change.payload_hash,
             change.drop_reason,
@@ -193,7 +194,8 @@ class _Run:
     options: RunOptions
 
     def deliver(self, items: list[InFlight], size: int, *, replayed: bool = False) -> None:
-        idempotent = self.deliverer.destination.capabilities.idempotent
+        capabilities = self.deliverer.destination.capabilities
+        idempotent = capabilities.idempotent
         for batch in _chunks(items, size):
             mark_in_flight(self.con, self.sync_name, batch, self.options.now())
             crash.point("sync.before_send")
@@ -216,6 +218,7 @@ class _Run:
                 outcomes,
                 self.options.now(),
                 self.give_up_after_runs,
+                capabilities.needs_previous,
             )
             crash.point("sync.after_record")
             for outcome, result in zip(outcomes, results, strict=True):

@@ -35,6 +35,7 @@ DDL = (
         inflight_run_id varchar,
         inflight_reason varchar,
         updated_at timestamp not null,
+        delivered_payload varchar,          -- what was delivered (needs_previous destinations)
         primary key (sync_name, record_key)
     )
     """,
@@ -89,10 +90,21 @@ DDL = (
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    if tables_exist(con):
-        return
-    for statement in DDL:
-        con.execute(statement)
+    if not tables_exist(con):
+        for statement in DDL:
+            con.execute(statement)
+    elif not has_delivered_payload(con):
+        # Warehouses created before destinations could ask for what they were last sent.
+        con.execute(f"alter table {SCHEMA}.sync_state add column delivered_payload varchar")
+
+
+def has_delivered_payload(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and "
+        "table_name = 'sync_state' and column_name = 'delivered_payload'",
+        [SCHEMA],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:

@@ -115,34 +115,40 @@ def options(env: dict[str, str]) -> RunOptions:
     )
 
 
-def mutate(warehouse: SampleWarehouse, rng: random.Random, step: int) -> None:
+def mutate(
+    warehouse: SampleWarehouse, rng: random.Random, step: int, consent: str = "email_marketing"
+) -> None:
     """New emails, people joining and leaving the audience, consent withdrawn and restored."""
     with warehouse.batch():
         for person in rng.sample(PEOPLE, 3):
-            consent = "denied" if rng.random() < 0.15 else "granted"
+            granted = "denied" if rng.random() < 0.15 else "granted"
             warehouse.customer(
-                person, email=f"{person}.{step}@example.org", email_marketing_consent=consent
+                person, email=f"{person}.{step}@example.org", **{f"{consent}_consent": granted}
             )
         warehouse.members(sorted(rng.sample(PEOPLE, rng.randint(5, 10))))
 
 
-def expected(warehouse: SampleWarehouse) -> dict[str, str]:
+def expected(
+    warehouse: SampleWarehouse, consent: str = "email_marketing_consent"
+) -> dict[str, str]:
     rows = warehouse.execute(
         "select customers.customer_id, customers.email from audiences.members "
         "inner join marts.customers using (customer_id) "
-        "where customers.email_marketing_consent = 'granted'"
+        f"where customers.{consent} = 'granted'"
     )
     return dict(rows)
 
 
-def crash_loop(run, warehouse, points: list[str], rounds: int, seed: int) -> Counter:
+def crash_loop(
+    run, warehouse, points: list[str], rounds: int, seed: int, consent: str = "email_marketing"
+) -> Counter:
     """Each round changes the source and runs with a crash armed at one point."""
     rng, crashes = random.Random(seed), Counter()
     with warehouse.batch():
         for person in PEOPLE:
             warehouse.customer(person)
     for step in range(rounds):
-        mutate(warehouse, rng, step)
+        mutate(warehouse, rng, step, consent)
         point = points[step % len(points)]
         with crash.installed(crash.crash_at(point, rng.randint(1, 2))):
             try:
@@ -331,3 +337,158 @@ def test_sigkilled_sync_process_is_completed_by_the_next_run(world, sync, point)
         assert pg.duplicate_effects() == 0
     assert held == expected(warehouse)
     assert json.dumps(held)  # the run held every member, once
+
+
+# Vendor destinations, each against its loopback stand-in: the same crash loop, with the
+# source changing between crashes, then the stand-in's account must equal the model exactly.
+
+
+def vendor_run(tmp_path: Path, warehouse, kind: str, config: dict, env: dict, **sync):
+    paths = write_project(
+        tmp_path / f"project_{kind}",
+        {},
+        {"vendor": {"kind": kind, "env": sorted(env), "config": config}},
+        {"to_vendor": {**members_sync("vendor", sync.pop("batch_size", 4)), **sync}},
+    )
+    loaded = load_project(paths).valid()["to_vendor"]
+    return lambda: run_sync(warehouse.path, loaded, options(env))
+
+
+def test_meta_sync_survives_crashes(tmp_path: Path) -> None:
+    from activations.pii import sha256_hex
+    from activations.standins.meta import MetaStandIn
+
+    meta = MetaStandIn("meta-crash-token-71", ["42"])
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    try:
+        config = {"access_token_env": "META_TOKEN", "base_url": meta.url}
+        run = vendor_run(
+            tmp_path,
+            warehouse,
+            "meta",
+            config,
+            {"META_TOKEN": "meta-crash-token-71"},
+            purpose="ads_personalisation",
+            settings={"audience_id": "42"},
+        )
+        points = [*SYNC_POINTS, "meta.after_request"]
+        crashes = crash_loop(run, warehouse, points, 40, seed=5, consent="ads_personalisation")
+        settle(run)
+        held = {dict(member)["EMAIL"] for member in meta.audience("42")}
+        wanted = expected(warehouse, "ads_personalisation_consent")
+        assert held == {sha256_hex(email) for email in wanted.values()}
+        assert len(meta.audience("42")) == len(wanted)  # one member per person, none twice
+        assert sum(crashes.values()) >= 36, crashes
+        print(f"meta: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+    finally:
+        meta.close()
+
+
+def test_google_ads_sync_survives_crashes(tmp_path: Path) -> None:
+    from activations.pii import sha256_hex
+    from activations.standins.google_ads import GoogleAdsStandIn
+
+    credentials = {
+        "developer_token": "dev-7",
+        "client_id": "cid-7",
+        "client_secret": "sec-7",
+        "refresh_token": "ref-7",
+    }
+    google = GoogleAdsStandIn(**credentials)
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    try:
+        config = {f"{name}_env": f"G_{name.upper()}" for name in credentials}
+        config.update(
+            customer_id="1234567890", base_url=google.url, token_url=f"{google.url}/token"
+        )
+        env = {f"G_{name.upper()}": value for name, value in credentials.items()}
+        run = vendor_run(
+            tmp_path,
+            warehouse,
+            "google_ads",
+            config,
+            env,
+            purpose="ads_personalisation",
+            settings={"user_list_id": "555"},
+        )
+        points = [*SYNC_POINTS, "google_ads.after_request"]
+        crashes = crash_loop(run, warehouse, points, 40, seed=6, consent="ads_personalisation")
+        settle(run)
+        wanted = expected(warehouse, "ads_personalisation_consent")
+        assert google.members() == {
+            frozenset({("hashedEmail", sha256_hex(email))}) for email in wanted.values()
+        }
+        assert sum(crashes.values()) >= 36, crashes
+        print(
+            f"google_ads: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing"
+        )
+    finally:
+        google.close()
+
+
+def test_hubspot_contacts_and_tasks_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.hubspot import HubSpotStandIn
+
+    hubspot = HubSpotStandIn("pat-crash-5e")
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    try:
+        config = {"access_token_env": "HS_TOKEN", "base_url": hubspot.url}
+        env = {"HS_TOKEN": "pat-crash-5e"}
+        run = vendor_run(tmp_path, warehouse, "hubspot", config, env, mode="mirror")
+        points = [*SYNC_POINTS, "hubspot.after_request"]
+        crashes = crash_loop(run, warehouse, points, 40, seed=7)
+        settle(run)
+        held = sorted(props["email"] for props in hubspot.contacts.values())
+        assert held == sorted(expected(warehouse).values())  # each person once, none missing
+
+        # Journey tasks: one task per outbox row whatever the crashes.
+        paths = write_project(
+            tmp_path / "project_tasks",
+            {"crm": {"kind": "hubspot", "channel": "crm", "env": ["HS_TOKEN"]}},
+            {"crm": {"config": config}},
+            {},
+        )
+        destinations = load_project(paths).destinations
+        rng, keys = random.Random(8), []
+        for step in range(30):
+            with warehouse.batch():
+                for n in range(2):
+                    person = rng.choice(sorted(expected(warehouse)))
+                    email = dict(
+                        warehouse.execute("select customer_id, email from marts.customers")
+                    )[person]
+                    key = f"lead_nurture:{step}:{n}"
+                    keys.append(key)
+                    warehouse.outbox(
+                        key,
+                        person,
+                        "crm",
+                        channel="crm",
+                        purpose="transactional",
+                        payload={
+                            "object": "task",
+                            "subject": f"Call {step}",
+                            "associated_contact_email": email,
+                        },
+                    )
+            point = ["send.before_send", "send.after_send", "hubspot.after_request"][step % 3]
+            occurrence = rng.randint(1, 3) if point == "hubspot.after_request" else 1
+            with crash.installed(crash.crash_at(point, occurrence)):
+                try:
+                    deliver_sends(warehouse.path, destinations, options(env))
+                except crash.SimulatedCrash:
+                    crashes[point] += 1
+        deliver_sends(warehouse.path, destinations, options(env))
+        states = Counter(
+            state
+            for (state,) in warehouse.execute(
+                "select state from journeys.journey_outbox where destination = 'crm'"
+            )
+        )
+        assert states == {"sent": len(keys)}
+        made = Counter(task["properties"]["waymark_op_id"] for task in hubspot.tasks.values())
+        assert made == dict.fromkeys(keys, 1)  # 0 duplicates, 0 missing
+        assert sum(crashes.values()) >= 64, crashes
+        print(f"hubspot: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+    finally:
+        hubspot.close()

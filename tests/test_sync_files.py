@@ -19,10 +19,10 @@ destinations:
     env: [SMTP_HOST, SMTP_PASSWORD]
     settings:
       from_address: "Shop <hello@shop.example>"
-  meta_ads:
-    kind: meta
+  linkedin_ads:
+    kind: linkedin
     channel: ads
-    env: [META_TOKEN]
+    env: [LINKEDIN_TOKEN]
 """
 
 CONNECTORS = """\
@@ -78,8 +78,8 @@ def test_every_problem_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             "destinations.yml": SHARED,
             "syncs/_destinations.yml": CONNECTORS,
             "syncs/bad.yml": BAD_SYNC,
-            "syncs/to_meta.yml": BAD_SYNC.replace("wrong_name", "to_meta").replace(
-                "email_smtp", "meta_ads"
+            "syncs/to_linkedin.yml": BAD_SYNC.replace("wrong_name", "to_linkedin").replace(
+                "email_smtp", "linkedin_ads"
             ),
             "syncs/bad_cron.yml": BAD_SYNC.replace("wrong_name", "bad_cron")
             .replace("0 3 * * *", "0 25 * * *")
@@ -103,7 +103,7 @@ def test_every_problem_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "transactional",
         "syncs/bad_cron.yml:3:1: color: unknown field 'color'",
         "syncs/bad_cron.yml:12:1: schedule: hour field '25': '25' is outside 0-23",
-        "syncs/to_meta.yml:4:1: destination: kind 'meta' has no connector "
+        "syncs/to_linkedin.yml:4:1: destination: kind 'linkedin' has no connector "
         "(activations/destinations/)",
     ]
 
