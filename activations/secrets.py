@@ -46,6 +46,11 @@ class Secrets:
             raise MissingSecretError(f"environment variable {name} is not set")
         return value
 
+    def protect(self, value: str | None) -> None:
+        """Redact a credential obtained with the secrets (an OAuth access token) as well."""
+        if value:
+            self._remember(value)
+
     def _remember(self, value: str) -> None:
         # Very short values (a port number) would redact unrelated text and protect nothing.
         if len(value) >= 4:

@@ -331,3 +331,102 @@ def test_sigkilled_sync_process_is_completed_by_the_next_run(world, sync, point)
         assert pg.duplicate_effects() == 0
     assert held == expected(warehouse)
     assert json.dumps(held)  # the run held every member, once
+
+
+SF_ENV = {
+    "SF_ID": "3MVG9-crash-key",
+    "SF_SECRET": "crash-secret-77e1",
+    "SF_REFRESH": "5Aep-crash-rt",
+}
+SF_CONTACT_ID = "Waymark_Customer_Id__c"
+
+
+@pytest.fixture
+def salesforce(tmp_path: Path):
+    from activations.standins.salesforce import SalesforceStandIn
+
+    org = SalesforceStandIn(
+        client_id=SF_ENV["SF_ID"],
+        client_secret=SF_ENV["SF_SECRET"],
+        refresh_token=SF_ENV["SF_REFRESH"],
+    )
+    config = {
+        "login_url": org.url,
+        "client_id_env": "SF_ID",
+        "client_secret_env": "SF_SECRET",
+        "refresh_token_env": "SF_REFRESH",
+    }
+    sync = members_sync("sf", 4)
+    sync["fields"] = {"email": "customer.email", "last_name": "customer.first_name"}
+    sync["settings"] = {
+        "sobject": "Contact",
+        "external_id_field": SF_CONTACT_ID,
+        "fields": {"last_name": "LastName"},
+        "op_id_field": "Waymark_Op_Id__c",
+    }
+    paths = write_project(
+        tmp_path / "sf-project",
+        {"sf": {"kind": "salesforce", "channel": "crm", "env": sorted(SF_ENV)}},
+        {"sf": {"config": config}},
+        {"to_sf": sync},
+    )
+    yield org, load_project(paths), SampleWarehouse(tmp_path / "sf-warehouse.duckdb")
+    org.close()
+
+
+def written_twice(history: list[tuple[str, str, str]]) -> int:
+    """Writes that changed a record under an op id that had already changed it."""
+    counts = Counter(op_id for action, _, op_id in history if action in ("created", "updated"))
+    return sum(n - 1 for n in counts.values())
+
+
+def test_salesforce_sync_survives_crashes(salesforce) -> None:
+    org, project, warehouse = salesforce
+    loaded = project.valid()["to_sf"]
+
+    def run():
+        return run_sync(warehouse.path, loaded, options(SF_ENV))
+
+    points = [*SYNC_POINTS, "salesforce.after_request"]
+    crashes = crash_loop(run, warehouse, points, 64, seed=5)
+    settle(run)
+    held = {
+        key: record["Email"] for key, record in org.by_external_id("Contact", SF_CONTACT_ID).items()
+    }
+    assert held == expected(warehouse)
+    assert written_twice(org.org.history) == 0
+    assert sum(1 for action, _, _ in org.org.history if action == "unchanged") > 0  # absorbed
+    assert sum(crashes.values()) >= 60, crashes
+    print(f"salesforce: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+
+
+def test_salesforce_tasks_survive_crashes(salesforce) -> None:
+    org, project, warehouse = salesforce
+    rng, crashes, keys = random.Random(6), Counter(), []
+    with warehouse.batch():
+        for person in PEOPLE:
+            warehouse.customer(person)
+        warehouse.members(PEOPLE)
+    run_sync(warehouse.path, project.valid()["to_sf"], options(SF_ENV))  # the Contacts
+    points = ["send.before_send", "send.after_send", "salesforce.after_request"]
+    for step in range(42):
+        with warehouse.batch():
+            for n in range(3):
+                keys.append(f"journey:{step}:{n}")
+                payload = {"object": "task", "subject": f"Call {step}/{n}", "priority": "HIGH"}
+                warehouse.outbox(keys[-1], rng.choice(PEOPLE), "sf", channel="crm",
+                                 purpose="transactional", payload=payload)  # fmt: skip
+        with crash.installed(crash.crash_at(points[step % 3], 1)):
+            try:
+                deliver_sends(warehouse.path, project.destinations, options(SF_ENV))
+            except crash.SimulatedCrash:
+                crashes[points[step % 3]] += 1
+    deliver_sends(warehouse.path, project.destinations, options(SF_ENV))
+    outbox = Counter(
+        state for (state,) in warehouse.execute("select state from journeys.journey_outbox")
+    )
+    assert outbox == {"sent": len(keys)}
+    tasks = Counter(task["Waymark_Op_Id__c"] for task in org.of_type("Task"))
+    assert set(tasks) == set(keys) and set(tasks.values()) == {1}  # 0 missing, 0 duplicates
+    assert sum(crashes.values()) >= 40, crashes
+    print(f"salesforce tasks: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates")
