@@ -430,3 +430,74 @@ def test_salesforce_tasks_survive_crashes(salesforce) -> None:
     assert set(tasks) == set(keys) and set(tasks.values()) == {1}  # 0 missing, 0 duplicates
     assert sum(crashes.values()) >= 40, crashes
     print(f"salesforce tasks: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates")
+
+
+def send_crash_loop(warehouse, targets, env, destination: str, channel: str, client_point: str):
+    """44 rounds of three new messages each, a crash armed at a send step or in the client."""
+    rng, crashes, keys = random.Random(7), Counter(), []
+    with warehouse.batch():
+        for n, person in enumerate(PEOPLE):
+            warehouse.customer(person, phone=f"+1415555{n:04d}")
+    points = ["send.before_send", "send.after_send", client_point]
+    for step in range(44):
+        with warehouse.batch():
+            for n in range(3):
+                keys.append(f"journey:{step}:{n}")
+                payload = {"subject": f"Step {step}", "text": "Hello", "body": f"Step {step}/{n}"}
+                warehouse.outbox(keys[-1], rng.choice(PEOPLE), destination, channel=channel,
+                                 purpose="transactional", payload=payload)  # fmt: skip
+        point = points[step % 3]
+        with crash.installed(crash.crash_at(point, rng.randint(1, 2))):
+            try:
+                deliver_sends(warehouse.path, targets, options(env))
+            except crash.SimulatedCrash:
+                crashes[point] += 1
+    deliver_sends(warehouse.path, targets, options(env))
+    outbox = Counter(
+        state for (state,) in warehouse.execute("select state from journeys.journey_outbox")
+    )
+    assert outbox == {"sent": len(keys)}
+    flagged = {
+        key
+        for (key,) in warehouse.execute(
+            "select record_key from activations.sync_changelog where ambiguous"
+        )
+    }
+    return keys, crashes, flagged
+
+
+def test_sendgrid_sends_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.sendgrid import SendgridStandIn
+
+    server = SendgridStandIn(api_key="SG.crash-key")
+    try:
+        config = {
+            "api_key_env": "SG_KEY",
+            "base_url": server.url,
+            "from_address": "hi@shop.example",
+        }
+        paths = write_project(
+            tmp_path / "project",
+            {"mail": {"kind": "sendgrid", "channel": "email", "env": ["SG_KEY"]}},
+            {"mail": {"config": config}},
+            {},
+        )
+        warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+        env = {"SG_KEY": "SG.crash-key"}
+        targets = load_project(paths).destinations
+        keys, crashes, flagged = send_crash_loop(
+            warehouse, targets, env, "mail", "email", "sendgrid.after_request"
+        )
+        received = Counter({key: len(messages) for key, messages in server.by_key().items()})
+        assert all(received[key] >= 1 for key in keys)  # 0 missing
+        duplicated = {key for key in keys if received[key] > 1}
+        assert (
+            sum(received.values()) - len(keys)
+            <= crashes["send.after_send"] + crashes["sendgrid.after_request"]
+        )
+        assert duplicated <= flagged  # every duplicate is flagged
+        assert sum(crashes.values()) >= 40, crashes
+        total = sum(crashes.values())
+        print(f"sendgrid: {total} crashes {dict(crashes)}, {len(duplicated)} duplicates (flagged)")
+    finally:
+        server.close()
