@@ -501,3 +501,44 @@ def test_sendgrid_sends_survive_crashes(tmp_path: Path) -> None:
         print(f"sendgrid: {total} crashes {dict(crashes)}, {len(duplicated)} duplicates (flagged)")
     finally:
         server.close()
+
+
+def test_twilio_sends_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.twilio import TwilioStandIn
+
+    sid = "AC" + "c4" * 16
+    server = TwilioStandIn(account_sid=sid, auth_token="crash-token-6b")
+    try:
+        config = {
+            "account_sid_env": "TW_SID",
+            "auth_token_env": "TW_TOKEN",
+            "from_number_env": "TW_FROM",
+            "base_url": server.url,
+        }
+        env_names = ["TW_SID", "TW_TOKEN", "TW_FROM"]
+        paths = write_project(
+            tmp_path / "project",
+            {"text": {"kind": "twilio", "channel": "sms", "env": env_names}},
+            {"text": {"config": config}},
+            {},
+        )
+        warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+        env = {"TW_SID": sid, "TW_TOKEN": "crash-token-6b", "TW_FROM": "+15005550006"}
+        targets = load_project(paths).destinations
+        keys, crashes, flagged = send_crash_loop(
+            warehouse, targets, env, "text", "sms", "twilio.after_request"
+        )
+        by_key = dict(
+            zip(keys, (f"Step {k.split(':')[1]}/{k.split(':')[2]}" for k in keys), strict=True)
+        )
+        received = Counter(message["body"] for message in server.messages)
+        assert all(received[body] >= 1 for body in by_key.values())  # 0 missing
+        duplicated = {key for key, body in by_key.items() if received[body] > 1}
+        possible = crashes["send.after_send"] + crashes["twilio.after_request"]
+        assert sum(received.values()) - len(keys) <= possible
+        assert duplicated <= flagged  # every duplicate is flagged
+        assert sum(crashes.values()) >= 40, crashes
+        total = sum(crashes.values())
+        print(f"twilio: {total} crashes {dict(crashes)}, {len(duplicated)} duplicates (flagged)")
+    finally:
+        server.close()

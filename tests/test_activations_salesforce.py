@@ -477,3 +477,25 @@ def test_query_results_are_followed_across_pages(tmp_path, warehouse):
         assert len(pages) == 2 and org.of_type("Contact") == []
     finally:
         org.close()
+
+
+def test_cli_output_names_variables_never_values(tmp_path, warehouse, org, monkeypatch, capsys):
+    from waymark.cli import main
+
+    warehouse.customer("ann")
+    project(tmp_path, org)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    common = ["--warehouse", str(warehouse.path), "--as-of", SAMPLE_AS_OF]
+    common += ["--syncs", str(tmp_path / "project" / "syncs")]
+    common += ["--destinations", str(tmp_path / "project" / "destinations.yml")]
+    org.refresh_refused = True
+    codes = [main(["sync", "contacts", "--dry-run", *common]), main(["sync", "contacts", *common])]
+    org.refresh_refused = False
+    codes.append(main(["sync", "contacts", *common]))
+    assert codes == [0, 1, 0]
+    printed = capsys.readouterr()
+    text = printed.out + printed.err
+    assert "invalid_grant" in text and "1 replayed" in text
+    for secret in (CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, "00Dstandin!AQ"):
+        assert secret not in text
