@@ -6,12 +6,19 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
 from activations import crash
 from activations.delivery import RetryPolicy
+from activations.destinations.salesforce.config import SalesforceSyncSettings
+from activations.destinations.salesforce.mapping import (
+    MAX_QUERY_URI,
+    lookup_query,
+    query_chunks,
+    wire_value,
+)
 from activations.dry_run import dry_run_sync
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
@@ -26,6 +33,11 @@ REFRESH_TOKEN = "5Aep-refresh-token-c81e"
 API = "/services/data/v62.0"
 CONTACTS = f"{API}/composite/sobjects/Contact/Waymark_Customer_Id__c"
 EXTERNAL_ID = "Waymark_Customer_Id__c"
+AUDIENCE_SETTINGS = {
+    "sobject": "Contact",
+    "external_id_field": EXTERNAL_ID,
+    "fields": {"last_name": "LastName"},
+}
 
 
 @pytest.fixture
@@ -301,6 +313,7 @@ def test_mirror_removes_by_id_after_a_lookup(tmp_path, warehouse, org):
         "model": "audiences.members",
         "fields": {"email": "customer.email", "last_name": "customer.first_name"},
         "purpose": "email_marketing",
+        "settings": AUDIENCE_SETTINGS,
     }
     loaded = project(tmp_path, org, mode="mirror", **spec)
     assert sync(warehouse, loaded).sent == 3
@@ -449,6 +462,14 @@ def test_secrets_and_tokens_stay_out_of_the_logs(tmp_path, warehouse, org):
     assert "token [redacted] and [redacted] refused" in dump
 
 
+def test_a_rename_of_a_field_the_sync_lacks_fails_before_sending(tmp_path, warehouse, org):
+    warehouse.customer("ann")
+    settings = {**AUDIENCE_SETTINGS, "fields": {"last_name": "LastName", "tier": "Tier__c"}}
+    report = sync(warehouse, project(tmp_path, org, settings=settings))
+    assert report.status == "failed" and org.requests == []
+    assert "settings.fields renames tier, which the sync does not send" in report.error
+
+
 def test_dry_run_shows_the_requests_and_sends_nothing(tmp_path, warehouse, org):
     warehouse.customer("ann")
     text = dry_run_sync(warehouse.path, project(tmp_path, org).valid()["contacts"], SAMPLE_AS_OF)
@@ -467,7 +488,8 @@ def test_query_results_are_followed_across_pages(tmp_path, warehouse):
             warehouse.customer(name)
         warehouse.members(["ann", "bob", "cat"])
         fields = {"email": "customer.email", "last_name": "customer.first_name"}
-        spec = {"type": "audience", "model": "audiences.members", "fields": fields}
+        spec = {"type": "audience", "model": "audiences.members", "fields": fields,
+                "settings": AUDIENCE_SETTINGS}  # fmt: skip
         loaded = project(tmp_path, org, mode="mirror", **spec)
         sync(warehouse, loaded)
         warehouse.members([])
@@ -499,3 +521,16 @@ def test_cli_output_names_variables_never_values(tmp_path, warehouse, org, monke
     assert "invalid_grant" in text and "1 replayed" in text
     for secret in (CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, "00Dstandin!AQ"):
         assert secret not in text
+
+
+def test_timestamps_become_iso_8601_utc_and_long_lookups_are_split():
+    assert wire_value("2026-06-01 10:00:00", "TIMESTAMP") == "2026-06-01T10:00:00.000Z"
+    assert wire_value("2026-06-01 12:00:00+02", "TIMESTAMP WITH TIME ZONE") == (
+        "2026-06-01T10:00:00.000Z"
+    )
+    assert wire_value("2026-06-01", "DATE") == "2026-06-01" and wire_value(3, "INTEGER") == 3
+    settings = SalesforceSyncSettings(sobject="Contact", external_id_field=EXTERNAL_ID)
+    keys = [f"customer-{n:04d}-{'x' * 80}" for n in range(200)]
+    chunks = query_chunks(settings, keys)
+    assert len(chunks) > 1 and [key for chunk in chunks for key in chunk] == keys
+    assert all(len(urlencode({"q": lookup_query(settings, c)})) <= MAX_QUERY_URI for c in chunks)

@@ -27,9 +27,12 @@ from activations.destinations.salesforce.capabilities import CAPABILITIES
 from activations.destinations.salesforce.config import SalesforceConfig, SalesforceSyncSettings
 from activations.destinations.salesforce.mapping import (
     InvalidTask,
+    already_deleted,
     api_path,
     keyed_record,
     lookup_query,
+    query_chunks,
+    record_results,
     task_record,
     update_record,
 )
@@ -38,8 +41,6 @@ from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
 
 TOKEN_PATH = "/services/oauth2/token"
-TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
-"""Per-record failures worth retrying: another transaction held the record's lock."""
 DAILY_LIMIT_WAIT = 3600.0
 """REQUEST_LIMIT_EXCEEDED names no wait; this is long enough to leave the rows to a later run."""
 
@@ -58,6 +59,12 @@ class SalesforceClient:
             "client_secret": secrets.require(config.client_secret_env),
             "refresh_token": secrets.require(config.refresh_token_env),
         }
+        if self.settings is not None:
+            unknown = sorted(set(self.settings.fields) - set(self.field_types))
+            if unknown:
+                raise DestinationUnavailable(
+                    f"settings.fields renames {', '.join(unknown)}, which the sync does not send"
+                )
         self.login = HttpSession(config.login_url, config.timeout_seconds, "login_url")
         self.api: HttpSession | None = None
         self.token: str | None = None
@@ -100,7 +107,7 @@ class SalesforceClient:
             field = self.config.task_external_id_field
             path = api_path(self.config, f"/composite/sobjects/Task/{field}")
             results.update(
-                _guarded(valid, lambda: _per_record(valid, self._write("PATCH", path, records)))
+                _guarded(valid, lambda: record_results(valid, self._write("PATCH", path, records)))
             )
         return results
 
@@ -108,7 +115,7 @@ class SalesforceClient:
         settings = self._settings()
         records = [keyed_record(op, settings, self.field_types) for op in ops]
         rest = f"/composite/sobjects/{settings.sobject}/{settings.external_id_field}"
-        return _per_record(ops, self._write("PATCH", api_path(self.config, rest), records))
+        return record_results(ops, self._write("PATCH", api_path(self.config, rest), records))
 
     def _creates(self, ops: list[Operation]) -> dict[str, OperationResult]:
         """add_only: a record that already holds the external id is left as it is."""
@@ -123,12 +130,12 @@ class SalesforceClient:
                 field in named or field in str(error.get("message", "")).lower()
             )
 
-        return _per_record(ops, answers, already_there)
+        return record_results(ops, answers, already_there)
 
     def _updates(self, ops: list[Operation]) -> dict[str, OperationResult]:
         settings = self._settings()
         ids = self._lookup([op.record_key for op in ops])
-        found = [op for op in ops if op.record_key in ids]
+        found = [op for op in ops if op.record_key.lower() in ids]
         results = {
             op.op_id: OperationResult(
                 op.op_id,
@@ -138,57 +145,63 @@ class SalesforceClient:
                 f"'{op.record_key}'",
             )
             for op in ops
-            if op.record_key not in ids
+            if op.record_key.lower() not in ids
         }
         if found:
             records = [
-                update_record(op, settings, self.field_types, ids[op.record_key]) for op in found
+                update_record(op, settings, self.field_types, ids[op.record_key.lower()])
+                for op in found
             ]
             path = api_path(self.config, "/composite/sobjects")
             results.update(
-                _guarded(found, lambda: _per_record(found, self._write("PATCH", path, records)))
+                _guarded(found, lambda: record_results(found, self._write("PATCH", path, records)))
             )
         return results
 
     def _removes(self, ops: list[Operation]) -> dict[str, OperationResult]:
         """A record already absent is removed; deleting it again changes nothing."""
         ids = self._lookup([op.record_key for op in ops])
-        found = [op for op in ops if op.record_key in ids]
+        found = [op for op in ops if op.record_key.lower() in ids]
         results = {
-            op.op_id: OperationResult.success(op.op_id) for op in ops if op.record_key not in ids
+            op.op_id: OperationResult.success(op.op_id)
+            for op in ops
+            if op.record_key.lower() not in ids
         }
         if found:
+            record_ids = ",".join(ids[op.record_key.lower()] for op in found)
             query = urlencode(
-                {"ids": ",".join(ids[op.record_key] for op in found), "allOrNone": "false"},
+                {"ids": record_ids, "allOrNone": "false"},
                 safe=",",
             )
             path = api_path(self.config, f"/composite/sobjects?{query}")
 
             def delete() -> dict[str, OperationResult]:
                 answers = self._request_list("DELETE", path, None)
-                return _per_record(found, answers, _already_deleted)
+                return record_results(found, answers, already_deleted)
 
             results.update(_guarded(found, delete))
         return results
 
     def _lookup(self, keys: list[str]) -> dict[str, str]:
-        """External id -> record Id for the keys Salesforce holds."""
+        """External id -> record Id for the keys Salesforce holds. External ids match
+        case-insensitively in Salesforce, so the map is keyed by the lower-cased value."""
         settings = self._settings()
         field = settings.external_id_field.lower()
         found: dict[str, str] = {}
-        path: str | None = api_path(
-            self.config, "/query?" + urlencode({"q": lookup_query(settings, keys)})
-        )
-        while path:
-            answer = self._call("GET", path, None)
-            if answer.status != 200:
-                raise self._refusal(answer)
-            document = answer.json() or {}
-            for record in document.get("records") or []:
-                value = next((v for k, v in record.items() if k.lower() == field), None)
-                if value is not None and record.get("Id"):
-                    found[str(value)] = str(record["Id"])
-            path = None if document.get("done", True) else document.get("nextRecordsUrl")
+        for chunk in query_chunks(settings, keys):
+            path: str | None = api_path(
+                self.config, "/query?" + urlencode({"q": lookup_query(settings, chunk)})
+            )
+            while path:
+                answer = self._call("GET", path, None)
+                if answer.status != 200:
+                    raise self._refusal(answer)
+                document = answer.json() or {}
+                for record in document.get("records") or []:
+                    value = next((v for k, v in record.items() if k.lower() == field), None)
+                    if value is not None and record.get("Id"):
+                        found[str(value).lower()] = str(record["Id"])
+                path = None if document.get("done", True) else document.get("nextRecordsUrl")
         return found
 
     def _settings(self) -> SalesforceSyncSettings:
@@ -301,37 +314,6 @@ def _error(answer: Answer) -> tuple[str, str]:
     return f"http_{answer.status}", answer.text() or "(no body)"
 
 
-def _per_record(
-    ops: list[Operation],
-    answers: list[Any],
-    counts_as_done: Callable[[dict], bool] = lambda error: False,
-) -> dict[str, OperationResult]:
-    """SaveResult/UpsertResult items, in request order: `{"id", "success", "errors"}`."""
-    if len(answers) != len(ops):
-        message = f"{len(answers)} results for {len(ops)} records"
-        raise DeliveryError("unexpected_answer", message, transient=True)
-    results = {}
-    for op, item in zip(ops, answers, strict=True):
-        errors = [e for e in (item.get("errors") or []) if isinstance(e, dict)]
-        if item.get("success") or (errors and counts_as_done(errors[0])):
-            results[op.op_id] = OperationResult.success(op.op_id)
-            continue
-        code = str(errors[0].get("statusCode")) if errors else "unknown_error"
-        message = "; ".join(_described(error) for error in errors) or "no error given"
-        results[op.op_id] = OperationResult(
-            op.op_id,
-            False,
-            transient=code in TRANSIENT_RECORD_CODES,
-            error_code=code,
-            error_message=message,
-        )
-    return results
-
-
-def _already_deleted(error: dict) -> bool:
-    return error.get("statusCode") == "ENTITY_IS_DELETED"
-
-
 def _guarded(
     ops: list[Operation], send: Callable[[], dict[str, OperationResult]]
 ) -> dict[str, OperationResult]:
@@ -340,13 +322,6 @@ def _guarded(
         return send()
     except DeliveryError as error:
         return {op.op_id: _failed(op, error) for op in ops}
-
-
-def _described(error: dict) -> str:
-    fields = error.get("fields") or []
-    return str(error.get("message")) + (
-        f" (fields: {', '.join(map(str, fields))})" if fields else ""
-    )
 
 
 def _failed(op: Operation, error: DeliveryError) -> OperationResult:

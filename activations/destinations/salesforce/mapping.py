@@ -4,6 +4,8 @@
   with each mapped field under its Salesforce name (`settings.fields`, else the sync's name:
   Salesforce field names are case-insensitive). Timestamps become ISO 8601 UTC, as the REST
   API reads dateTime fields.
+- Answers: per-record `{"id", "success", "errors": [{"statusCode", "message", "fields"}]}`
+  become one result per operation, in request order.
 - A journey send on the crm channel is a Task: the template payload's `subject`, `body`
   (Description) and `priority` (HIGH/MEDIUM/LOW as High/Normal/Low), keyed by the send's
   idempotency key in `task_external_id_field` and linked to the customer's Contact through its
@@ -12,13 +14,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from activations.destination import Operation, SyncContext
+from activations.destination import DeliveryError, Operation, OperationResult, SyncContext
 from activations.destinations.salesforce.config import SalesforceConfig, SalesforceSyncSettings
 
+TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+"""Per-record failures worth retrying: another transaction held the record's lock."""
+MAX_QUERY_URI = 12_000
+"""Bytes of the encoded SOQL in one lookup: room under the 16,384-byte URI limit."""
 TASK_PRIORITIES = {"HIGH": "High", "MEDIUM": "Normal", "NORMAL": "Normal", "LOW": "Low"}
 
 
@@ -115,6 +122,57 @@ def task_record(op: Operation, config: SalesforceConfig) -> dict[str, Any]:
             config.task_contact_field: op.customer_id,
         }
     return task
+
+
+def record_results(
+    ops: list[Operation],
+    answers: list[Any],
+    counts_as_done: Callable[[dict], bool] = lambda error: False,
+) -> dict[str, OperationResult]:
+    """SaveResult/UpsertResult items, in request order: `{"id", "success", "errors"}`."""
+    if len(answers) != len(ops):
+        message = f"{len(answers)} results for {len(ops)} records"
+        raise DeliveryError("unexpected_answer", message, transient=True)
+    results = {}
+    for op, item in zip(ops, answers, strict=True):
+        errors = [e for e in (item.get("errors") or []) if isinstance(e, dict)]
+        if item.get("success") or (errors and counts_as_done(errors[0])):
+            results[op.op_id] = OperationResult.success(op.op_id)
+            continue
+        code = str(errors[0].get("statusCode")) if errors else "unknown_error"
+        message = "; ".join(described(error) for error in errors) or "no error given"
+        results[op.op_id] = OperationResult(
+            op.op_id,
+            False,
+            transient=code in TRANSIENT_RECORD_CODES,
+            error_code=code,
+            error_message=message,
+        )
+    return results
+
+
+def query_chunks(settings: SalesforceSyncSettings, keys: list[str]) -> list[list[str]]:
+    """Keys split so that each lookup URI stays under Salesforce's 16,384-byte limit."""
+    chunks: list[list[str]] = [[]]
+    for key in keys:
+        candidate = [*chunks[-1], key]
+        size = len(urlencode({"q": lookup_query(settings, candidate)}))
+        if chunks[-1] and size > MAX_QUERY_URI:
+            chunks.append([key])
+        else:
+            chunks[-1] = candidate
+    return [chunk for chunk in chunks if chunk]
+
+
+def already_deleted(error: dict) -> bool:
+    return error.get("statusCode") == "ENTITY_IS_DELETED"
+
+
+def described(error: dict) -> str:
+    fields = error.get("fields") or []
+    return str(error.get("message")) + (
+        f" (fields: {', '.join(map(str, fields))})" if fields else ""
+    )
 
 
 def preview(op: Operation, config: SalesforceConfig, context: SyncContext | None) -> dict:
