@@ -3,6 +3,7 @@ per-record error logged with Salesforce's code, token refresh, and consent."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 from pathlib import Path
@@ -534,3 +535,52 @@ def test_timestamps_become_iso_8601_utc_and_long_lookups_are_split():
     chunks = query_chunks(settings, keys)
     assert len(chunks) > 1 and [key for chunk in chunks for key in chunk] == keys
     assert all(len(urlencode({"q": lookup_query(settings, c)})) <= MAX_QUERY_URI for c in chunks)
+
+
+def call(org, method: str, path: str, body=None, token: str | None = None, form=None):
+    """One raw request to the stand-in: (status, parsed JSON)."""
+    connection = http.client.HTTPConnection("127.0.0.1", org.server.server_address[1], timeout=5)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if form is not None:
+        data = urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    connection.request(method, path, body=data, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    return response.status, json.loads(payload) if payload else None
+
+
+def test_the_org_enforces_the_collection_contract(org):
+    form = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "client_secret": "wrong",
+            "refresh_token": REFRESH_TOKEN}  # fmt: skip
+    assert call(org, "POST", "/services/oauth2/token", form=form) == (
+        400, {"error": "invalid_client", "error_description": "invalid client credentials"}
+    )  # fmt: skip
+    _, issued = call(
+        org, "POST", "/services/oauth2/token", form={**form, "client_secret": CLIENT_SECRET}
+    )
+    token = issued["access_token"]
+    assert issued["instance_url"] == org.url
+    contact = {"attributes": {"type": "Contact"}, EXTERNAL_ID: "ann", "LastName": "Lee"}
+    bad = {"attributes": {"type": "Contact"}, EXTERNAL_ID: "bob"}  # no LastName
+    status, results = call(
+        org, "PATCH", CONTACTS, {"allOrNone": True, "records": [contact, bad]}, token
+    )
+    assert status == 200 and [r["errors"][0]["statusCode"] for r in results] == [
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK", "REQUIRED_FIELD_MISSING"
+    ]  # fmt: skip
+    assert org.of_type("Contact") == []  # rolled back
+    too_many = {"allOrNone": False, "records": [contact] * 201}
+    assert call(org, "PATCH", CONTACTS, too_many, token)[1][0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    unknown = {"allOrNone": False, "records": [{**contact, "Shoe_Size__c": 9}]}
+    status, errors = call(org, "PATCH", CONTACTS, unknown, token)
+    assert (status, errors[0]["errorCode"]) == (400, "INVALID_FIELD")
+    assert call(org, "PATCH", CONTACTS.replace("v62.0", "v41.0"), too_many, token)[0] == 404
+    not_external = f"{API}/composite/sobjects/Contact/Email"
+    assert call(org, "PATCH", not_external, unknown, token)[1][0]["errorCode"] == "INVALID_FIELD"
+    assert call(org, "PATCH", CONTACTS, {"records": [contact]}, "stale-token")[0] == 401

@@ -3,6 +3,7 @@ SendGrid's errors logged, rate limits waited for, consent enforced, ambiguity fl
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import time
@@ -291,3 +292,39 @@ def test_dry_run_prints_the_body_masked_and_sends_nothing(tmp_path, warehouse, s
     assert sendgrid.requests == [] and "ann@example.org" not in text
     assert '"path": "/v3/mail/send"' in text and '"email": "a***@***.org"' in text
     assert UNSUBSCRIBE_SECRET not in text
+
+
+def post(server, body: bytes, key: str = API_KEY) -> tuple[int, dict | None]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.server.server_address[1], timeout=5)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    connection.request("POST", "/v3/mail/send", body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    return response.status, json.loads(payload) if payload else None
+
+
+def test_the_stand_in_reports_every_problem_like_sendgrid(sendgrid):
+    body = {
+        "personalizations": [{"to": [{"email": "a@example.org"}, {"email": "A@example.org"}]}],
+        "from": {"email": "hello@shop.example"},
+        "content": [
+            {"type": "text/html", "value": "<p>Hi</p>"},
+            {"type": "text/plain", "value": ""},
+        ],
+        "headers": {"Subject": "sneaky"},
+        "custom_args": {"n": 1},
+    }
+    status, answer = post(sendgrid, json.dumps(body).encode())
+    assert status == 400
+    assert {(e["field"], e["message"][:40]) for e in answer["errors"]} == {
+        ("personalizations.0.to.1.email", "Each unique email address in the persona"),
+        ("subject", "The subject is required. You can get aro"),
+        ("content.1.value", "The content value must be a string at le"),
+        ("content", "If present, text/plain must be first, fo"),
+        ("headers", "The headers parameter contains a reserve"),
+        ("custom_args", "Invalid type. Expected: object of string"),
+    }
+    assert all(e["help"].startswith("http://sendgrid.com/docs/") for e in answer["errors"])
+    assert post(sendgrid, b"{}", key="SG.unknown")[0] == 401
+    assert sendgrid.messages == []

@@ -4,10 +4,11 @@ error codes logged (21610 as a suppression), retries, consent, and flagged ambig
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import random
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
@@ -283,3 +284,34 @@ def test_credentials_never_reach_logs_or_dry_runs(tmp_path, warehouse, twilio):
     dump = json.dumps(rows, default=str)
     assert TOKEN not in dump and basic not in dump and SID not in dump
     assert "token [redacted] and header [redacted] refused" in dump
+
+
+def post(server, form: dict[str, str], user: str = SID, password: str = TOKEN, account: str = SID):
+    connection = http.client.HTTPConnection("127.0.0.1", server.server.server_address[1], timeout=5)
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}",
+               "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+    path = f"/2010-04-01/Accounts/{account}/Messages.json"
+    connection.request("POST", path, body=urlencode(form).encode(), headers=headers)
+    response = connection.getresponse()
+    payload = json.loads(response.read())
+    connection.close()
+    return response.status, payload.get("code"), payload
+
+
+def test_the_stand_in_answers_twilios_codes(twilio):
+    ok = {"To": "+14155550101", "From": SENDER, "Body": "hi"}
+    assert post(twilio, {"From": SENDER, "Body": "hi"})[:2] == (400, 21604)
+    assert post(twilio, {**ok, "From": "+14155550000"})[:2] == (400, 21606)
+    assert post(twilio, {"To": "+14155550101", "Body": "hi"})[:2] == (400, 21603)
+    assert post(twilio, {**ok, "Body": ""})[:2] == (400, 21602)
+    assert post(twilio, {**ok, "To": SENDER})[:2] == (400, 21266)
+    assert post(twilio, {**ok, "StatusCallback": "ftp://x"})[:2] == (400, 21609)
+    assert post(twilio, {**ok, "To": "+15005550003"})[:2] == (400, 21408)
+    assert post(twilio, {**ok, "To": "+15005550002"})[:2] == (400, 21612)
+    assert post(twilio, ok, password="nope")[:2] == (401, 20003)
+    assert post(twilio, ok, account="AC" + "0" * 32)[:2] == (404, 20404)
+    status, _, created = post(twilio, ok)
+    assert status == 201 and created["sid"].startswith("SM") and created["num_segments"] == "1"
+    assert created["status"] == "queued" and created["direction"] == "outbound-api"
+    assert [m["sid"] for m in twilio.messages] == [created["sid"]]

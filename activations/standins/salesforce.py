@@ -181,7 +181,7 @@ class SalesforceStandIn(StandIn):
             if external_id not in org.type(url_type).external_ids:
                 message = f"Field name provided, {url_field} is not an External ID or indexed "
                 raise RequestError("INVALID_FIELD", message + f"field for {url_type}")
-        snapshot = org.snapshot()
+        snapshot = org.snapshot() if body.get("allOrNone") else None
         seen: set[str] = set()
         results = []
         for record in records:
@@ -189,7 +189,7 @@ class SalesforceStandIn(StandIn):
                 results.append(org.apply(action, record, url_type, external_id, seen))
             except RecordError as error:
                 results.append(error.result)
-        if body.get("allOrNone") and not all(result["success"] for result in results):
+        if snapshot is not None and not all(result["success"] for result in results):
             org.restore(snapshot)
             rolled = record_error(
                 "ALL_OR_NONE_OPERATION_ROLLED_BACK",

@@ -83,6 +83,8 @@ class Org:
         self.lock_once: set[tuple[str, str]] = set()
         """(type, external id value) refused once with UNABLE_TO_LOCK_ROW."""
         self.ids = itertools.count(1)
+        self.index: dict[tuple[str, str], dict[str, str]] = {}
+        """(type, external id field) -> lower-cased value -> record id."""
 
     def snapshot(self) -> tuple:
         records = {key: dict(record) for key, record in self.records.items()}
@@ -90,6 +92,19 @@ class Org:
 
     def restore(self, snapshot: tuple) -> None:
         self.records, self.deleted, self.history = snapshot
+        self.index = {}
+        for record_id, record in self.records.items():
+            self._track(record_id, None, record)
+
+    def _track(self, record_id: str, before: dict | None, after: dict | None) -> None:
+        """Keep the external id index (what makes Salesforce's matching fast) current."""
+        record = after or before or {}
+        for field_name in self.objects[record["_type"]].external_ids:
+            entries = self.index.setdefault((record["_type"], field_name), {})
+            if before is not None and before.get(field_name) is not None:
+                entries.pop(str(before[field_name]).lower(), None)
+            if after is not None and after.get(field_name) is not None:
+                entries[str(after[field_name]).lower()] = record_id
 
     def by_external_id(self, sobject: str, field_name: str) -> dict[str, dict[str, Any]]:
         return {
@@ -103,6 +118,10 @@ class Org:
 
     def matching(self, type_name: str, field_name: str, wanted: set[str]) -> list[dict]:
         lowered = {value.lower() for value in wanted}
+        if (type_name, field_name) in self.index:
+            entries = self.index[(type_name, field_name)]
+            ids = sorted({entries[value] for value in lowered if value in entries})
+            return [self.records[record_id] for record_id in ids]
         return [
             record
             for record in self.records.values()
@@ -147,6 +166,7 @@ class Org:
         _require(sobject, values, every=True)
         new_id = f"{sobject.prefix}{next(self.ids):012d}AAA"
         self.records[new_id] = {"_type": type_name, "Id": new_id, **values}
+        self._track(new_id, None, self.records[new_id])
         self.history.append(("created", new_id, str(values.get("Waymark_Op_Id__c") or "")))
         return {"id": new_id, "success": True, "errors": [], "created": True}
 
@@ -160,7 +180,9 @@ class Org:
             raise RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
         _require(sobject, values, every=False)
         changed = any(current.get(name) != value for name, value in values.items())
+        before = dict(current)
         current.update(values)
+        self._track(str(record_id), before, current)
         action = "updated" if changed else "unchanged"
         self.history.append((action, str(record_id), str(values.get("Waymark_Op_Id__c") or "")))
         return {"id": record_id, "success": True, "errors": [], "created": False}
@@ -215,6 +237,7 @@ class Org:
         for record_id in ids:
             if record_id in self.records:
                 record = self.records.pop(record_id)
+                self._track(record_id, record, None)
                 self.deleted.add(record_id)
                 op_id = str(record.get("Waymark_Op_Id__c") or "")
                 self.history.append(("deleted", record_id, op_id))
@@ -243,6 +266,10 @@ class Org:
         if value is None:
             return None
         wanted = str(value).lower()
+        if (type_name, field_name) in self.index or field_name in self.objects[
+            type_name
+        ].external_ids:
+            return self.index.get((type_name, field_name), {}).get(wanted)
         return next(
             (
                 record_id
