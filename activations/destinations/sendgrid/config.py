@@ -5,7 +5,7 @@ from __future__ import annotations
 from email.utils import parseaddr
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, PositiveFloat
+from pydantic import AfterValidator, Field, PositiveFloat, field_validator
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
 from waymark.journeys.project import EnvVarName
@@ -39,6 +39,19 @@ class SendgridConfig(ConnectorConfig):
     categories: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field([], max_length=9)
     """Categories on every message; the template name is added as one more (at most 10)."""
     timeout_seconds: PositiveFloat = 30.0
+
+    @field_validator("list_unsubscribe_url")
+    @classmethod
+    def _unsubscribe_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(customer_id="", purpose="", token="")
+            except (KeyError, IndexError, ValueError) as error:
+                message = (
+                    f"only {{customer_id}}, {{purpose}} and {{token}} may be filled in ({error})"
+                )
+                raise ValueError(message) from None
+        return value
 
 
 SendgridSyncSettings = NoSyncSettings

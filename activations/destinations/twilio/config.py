@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import PositiveFloat, model_validator
+from pydantic import PositiveFloat, field_validator, model_validator
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
 from waymark.journeys.project import EnvVarName
@@ -28,6 +28,16 @@ class TwilioConfig(ConnectorConfig):
         if not self.from_number_env and not self.messaging_service_sid_env:
             raise ValueError("set from_number_env or messaging_service_sid_env")
         return self
+
+    @field_validator("status_callback_url")
+    @classmethod
+    def _callback(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(idempotency_key="")
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(f"only {{idempotency_key}} may be filled in ({error})") from None
+        return value
 
 
 TwilioSyncSettings = NoSyncSettings
