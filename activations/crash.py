@@ -8,7 +8,8 @@ Points: `sync.before_send` (operations marked in flight, nothing sent), `sync.af
 (destination answered, nothing recorded), `sync.after_record`, `send.before_send`,
 `send.after_send`, and inside clients `postgres.before_commit`, `files.after_delta`,
 `webhook.after_request`, `smtp.after_data`, `meta.after_request`, `google_ads.after_request`,
-`hubspot.after_request`.
+`hubspot.after_request`, `salesforce.after_request`, `sendgrid.after_request`,
+`twilio.after_request`.
 """
 
 from __future__ import annotations

@@ -23,8 +23,14 @@ PERSONAL_KEYS = frozenset(
     {"email", "phone", "to", "first_name", "last_name", "name", "address", "zip", "postal_code"}
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{6,}$")
 _EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"',]+@[^@\s<>\"',]+")
+
+
+def _field_name(key: str) -> str:
+    """`LastName`, `Last_Name__c` and `last_name` are one field: vendors spell names their way."""
+    return _CAMEL.sub("_", key.removesuffix("__c")).lower()
 
 
 def mask(value: Any, key: str | None = None) -> Any:
@@ -43,7 +49,7 @@ def mask(value: Any, key: str | None = None) -> Any:
         return (
             ("+" if value.strip().startswith("+") else "") + "*" * (len(digits) - 2) + digits[-2:]
         )
-    if key in PERSONAL_KEYS:
+    if key is not None and _field_name(key) in PERSONAL_KEYS:
         return f"{value[:1]}***" if value else value
     return _EMAIL_IN_TEXT.sub(lambda m: mask(m.group(0)), value)
 

@@ -46,9 +46,11 @@ class Secrets:
             raise MissingSecretError(f"environment variable {name} is not set")
         return value
 
-    def remember(self, value: str) -> None:
-        """A secret obtained while running (an OAuth access token): redacted from now on."""
-        self._remember(value)
+    def remember(self, value: str | None) -> None:
+        """A secret obtained while running (an OAuth access token, a Basic-auth string):
+        redacted from now on."""
+        if value:
+            self._remember(value)
 
     def _remember(self, value: str) -> None:
         # Very short values (a port number) would redact unrelated text and protect nothing.

@@ -492,3 +492,214 @@ def test_hubspot_contacts_and_tasks_survive_crashes(tmp_path: Path) -> None:
         print(f"hubspot: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
     finally:
         hubspot.close()
+
+
+SF_ENV = {
+    "SF_ID": "3MVG9-crash-key",
+    "SF_SECRET": "crash-secret-77e1",
+    "SF_REFRESH": "5Aep-crash-rt",
+}
+SF_CONTACT_ID = "Waymark_Customer_Id__c"
+
+
+@pytest.fixture
+def salesforce(tmp_path: Path):
+    from activations.standins.salesforce import SalesforceStandIn
+
+    org = SalesforceStandIn(
+        client_id=SF_ENV["SF_ID"],
+        client_secret=SF_ENV["SF_SECRET"],
+        refresh_token=SF_ENV["SF_REFRESH"],
+    )
+    config = {
+        "login_url": org.url,
+        "client_id_env": "SF_ID",
+        "client_secret_env": "SF_SECRET",
+        "refresh_token_env": "SF_REFRESH",
+    }
+    sync = members_sync("sf", 4)
+    sync["fields"] = {"email": "customer.email", "last_name": "customer.first_name"}
+    sync["settings"] = {
+        "sobject": "Contact",
+        "external_id_field": SF_CONTACT_ID,
+        "fields": {"last_name": "LastName"},
+        "op_id_field": "Waymark_Op_Id__c",
+    }
+    paths = write_project(
+        tmp_path / "sf-project",
+        {"sf": {"kind": "salesforce", "channel": "crm", "env": sorted(SF_ENV)}},
+        {"sf": {"config": config}},
+        {"to_sf": sync},
+    )
+    yield org, load_project(paths), SampleWarehouse(tmp_path / "sf-warehouse.duckdb")
+    org.close()
+
+
+def written_twice(history: list[tuple[str, str, str]]) -> int:
+    """Writes that changed a record under an op id that had already changed it."""
+    counts = Counter(op_id for action, _, op_id in history if action in ("created", "updated"))
+    return sum(n - 1 for n in counts.values())
+
+
+def test_salesforce_sync_survives_crashes(salesforce) -> None:
+    org, project, warehouse = salesforce
+    loaded = project.valid()["to_sf"]
+
+    def run():
+        return run_sync(warehouse.path, loaded, options(SF_ENV))
+
+    points = [*SYNC_POINTS, "salesforce.after_request"]
+    crashes = crash_loop(run, warehouse, points, 64, seed=5)
+    settle(run)
+    held = {
+        key: record["Email"] for key, record in org.by_external_id("Contact", SF_CONTACT_ID).items()
+    }
+    assert held == expected(warehouse)
+    assert written_twice(org.org.history) == 0
+    assert sum(1 for action, _, _ in org.org.history if action == "unchanged") > 0  # absorbed
+    assert sum(crashes.values()) >= 60, crashes
+    print(f"salesforce: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates, 0 missing")
+
+
+def test_salesforce_tasks_survive_crashes(salesforce) -> None:
+    org, project, warehouse = salesforce
+    rng, crashes, keys = random.Random(6), Counter(), []
+    with warehouse.batch():
+        for person in PEOPLE:
+            warehouse.customer(person)
+        warehouse.members(PEOPLE)
+    run_sync(warehouse.path, project.valid()["to_sf"], options(SF_ENV))  # the Contacts
+    points = ["send.before_send", "send.after_send", "salesforce.after_request"]
+    for step in range(42):
+        with warehouse.batch():
+            for n in range(3):
+                keys.append(f"journey:{step}:{n}")
+                payload = {"object": "task", "subject": f"Call {step}/{n}", "priority": "HIGH"}
+                warehouse.outbox(keys[-1], rng.choice(PEOPLE), "sf", channel="crm",
+                                 purpose="transactional", payload=payload)  # fmt: skip
+        with crash.installed(crash.crash_at(points[step % 3], 1)):
+            try:
+                deliver_sends(warehouse.path, project.destinations, options(SF_ENV))
+            except crash.SimulatedCrash:
+                crashes[points[step % 3]] += 1
+    deliver_sends(warehouse.path, project.destinations, options(SF_ENV))
+    outbox = Counter(
+        state for (state,) in warehouse.execute("select state from journeys.journey_outbox")
+    )
+    assert outbox == {"sent": len(keys)}
+    tasks = Counter(task["Waymark_Op_Id__c"] for task in org.of_type("Task"))
+    assert set(tasks) == set(keys) and set(tasks.values()) == {1}  # 0 missing, 0 duplicates
+    assert sum(crashes.values()) >= 40, crashes
+    print(f"salesforce tasks: {sum(crashes.values())} crashes {dict(crashes)}, 0 duplicates")
+
+
+def send_crash_loop(warehouse, targets, env, destination: str, channel: str, client_point: str):
+    """44 rounds of three new messages each, a crash armed at a send step or in the client."""
+    rng, crashes, keys = random.Random(7), Counter(), []
+    with warehouse.batch():
+        for n, person in enumerate(PEOPLE):
+            warehouse.customer(person, phone=f"+1415555{n:04d}")
+    points = ["send.before_send", "send.after_send", client_point]
+    for step in range(44):
+        with warehouse.batch():
+            for n in range(3):
+                keys.append(f"journey:{step}:{n}")
+                payload = {"subject": f"Step {step}", "text": "Hello", "body": f"Step {step}/{n}"}
+                warehouse.outbox(keys[-1], rng.choice(PEOPLE), destination, channel=channel,
+                                 purpose="transactional", payload=payload)  # fmt: skip
+        point = points[step % 3]
+        with crash.installed(crash.crash_at(point, rng.randint(1, 2))):
+            try:
+                deliver_sends(warehouse.path, targets, options(env))
+            except crash.SimulatedCrash:
+                crashes[point] += 1
+    deliver_sends(warehouse.path, targets, options(env))
+    outbox = Counter(
+        state for (state,) in warehouse.execute("select state from journeys.journey_outbox")
+    )
+    assert outbox == {"sent": len(keys)}
+    flagged = {
+        key
+        for (key,) in warehouse.execute(
+            "select record_key from activations.sync_changelog where ambiguous"
+        )
+    }
+    return keys, crashes, flagged
+
+
+def test_sendgrid_sends_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.sendgrid import SendgridStandIn
+
+    server = SendgridStandIn(api_key="SG.crash-key")
+    try:
+        config = {
+            "api_key_env": "SG_KEY",
+            "base_url": server.url,
+            "from_address": "hi@shop.example",
+        }
+        paths = write_project(
+            tmp_path / "project",
+            {"mail": {"kind": "sendgrid", "channel": "email", "env": ["SG_KEY"]}},
+            {"mail": {"config": config}},
+            {},
+        )
+        warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+        env = {"SG_KEY": "SG.crash-key"}
+        targets = load_project(paths).destinations
+        keys, crashes, flagged = send_crash_loop(
+            warehouse, targets, env, "mail", "email", "sendgrid.after_request"
+        )
+        received = Counter({key: len(messages) for key, messages in server.by_key().items()})
+        assert all(received[key] >= 1 for key in keys)  # 0 missing
+        duplicated = {key for key in keys if received[key] > 1}
+        assert (
+            sum(received.values()) - len(keys)
+            <= crashes["send.after_send"] + crashes["sendgrid.after_request"]
+        )
+        assert duplicated <= flagged  # every duplicate is flagged
+        assert sum(crashes.values()) >= 40, crashes
+        total = sum(crashes.values())
+        print(f"sendgrid: {total} crashes {dict(crashes)}, {len(duplicated)} duplicates (flagged)")
+    finally:
+        server.close()
+
+
+def test_twilio_sends_survive_crashes(tmp_path: Path) -> None:
+    from activations.standins.twilio import TwilioStandIn
+
+    sid = "AC" + "c4" * 16
+    server = TwilioStandIn(account_sid=sid, auth_token="crash-token-6b")
+    try:
+        config = {
+            "account_sid_env": "TW_SID",
+            "auth_token_env": "TW_TOKEN",
+            "from_number_env": "TW_FROM",
+            "base_url": server.url,
+        }
+        env_names = ["TW_SID", "TW_TOKEN", "TW_FROM"]
+        paths = write_project(
+            tmp_path / "project",
+            {"text": {"kind": "twilio", "channel": "sms", "env": env_names}},
+            {"text": {"config": config}},
+            {},
+        )
+        warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+        env = {"TW_SID": sid, "TW_TOKEN": "crash-token-6b", "TW_FROM": "+15005550006"}
+        targets = load_project(paths).destinations
+        keys, crashes, flagged = send_crash_loop(
+            warehouse, targets, env, "text", "sms", "twilio.after_request"
+        )
+        by_key = dict(
+            zip(keys, (f"Step {k.split(':')[1]}/{k.split(':')[2]}" for k in keys), strict=True)
+        )
+        received = Counter(message["body"] for message in server.messages)
+        assert all(received[body] >= 1 for body in by_key.values())  # 0 missing
+        duplicated = {key for key, body in by_key.items() if received[body] > 1}
+        possible = crashes["send.after_send"] + crashes["twilio.after_request"]
+        assert sum(received.values()) - len(keys) <= possible
+        assert duplicated <= flagged  # every duplicate is flagged
+        assert sum(crashes.values()) >= 40, crashes
+        total = sum(crashes.values())
+        print(f"twilio: {total} crashes {dict(crashes)}, {len(duplicated)} duplicates (flagged)")
+    finally:
+        server.close()

@@ -57,12 +57,16 @@ class Reply:
 @dataclass
 class Failure:
     """An answer forced on the next request: a status with the vendor's error body, or a stall
-    of `delay` seconds before answering (longer than the client's timeout = a timeout)."""
+    of `delay` seconds before answering (longer than the client's timeout = a timeout).
+
+    With `applied`, the vendor logic runs first and only the answer is replaced: the vendor
+    took the request but its reply was lost, the case that makes a retry a possible duplicate."""
 
     status: int = 503
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    applied: bool = False
 
 
 class StandIn:
@@ -130,11 +134,18 @@ class StandIn:
     def handle(self, request: Request) -> Reply:
         raise NotImplementedError
 
+    def next_failure(self, request: Request) -> Failure | None:
+        """The injected failure this request gets (a stand-in may keep several queues)."""
+        return self.failures.pop(0) if self.failures else None
+
     def _dispatch(self, request: Request) -> Reply:
         with self.lock:
             self.requests.append(request)
-            failure = self.failures.pop(0) if self.failures else None
+            failure = self.next_failure(request)
         if failure is not None:
+            if failure.applied:
+                with self.lock:
+                    self.handle(request)
             if failure.delay:
                 time.sleep(failure.delay)
             return Reply(failure.status, failure.body, dict(failure.headers))
