@@ -136,7 +136,10 @@ def run_step(name: str, args: argparse.Namespace, **overrides: str) -> dict:
                "--seed", str(args.seed), "--workdir", args.workdir, "--data", overrides.get("data", args.data),
                "--warehouse", args.warehouse]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    result = json.loads(output.strip().splitlines()[-1])
+    # Other work on the machine slows every step; the 1-minute load average says how much.
+    result["load_after"] = os.getloadavg()[0]
+    return result
 
 
 def main() -> None:
@@ -160,6 +163,8 @@ def main() -> None:
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    print(f"machine      {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
+          f"DuckDB memory limit {os.environ.get('WAYMARK_DUCKDB_MEMORY_LIMIT', '80%')}", flush=True)  # fmt: skip
     generated = work / "generated"
     if not (generated / "_truth").exists():
         shutil.rmtree(generated, ignore_errors=True)
@@ -182,7 +187,7 @@ def main() -> None:
     full = run_step("build", args)
     print(f"full build   {rows:>12,} rows  {full['seconds']:7.1f} s  {rows / full['seconds']:>10,.0f} rows/s  "
           f"identity models {full['identity_models_seconds']:.1f} s  tests {full['tests_seconds']:.1f} s  "
-          f"peak {full['peak_rss_mb']:.0f} MB\n             slowest: {', '.join(full['slowest'])}", flush=True)  # fmt: skip
+          f"peak {full['peak_rss_mb']:.0f} MB  load {full['load_after']:.1f}\n             slowest: {', '.join(full['slowest'])}", flush=True)  # fmt: skip
 
     new_rows = sum(_lines(p) for p in parked.iterdir())
     for path in parked.iterdir():
@@ -190,7 +195,7 @@ def main() -> None:
     incremental = run_step("build", args)
     print(f"incremental  {new_rows:>12,} new event rows ({new_rows / rows:.1%})  {incremental['seconds']:7.1f} s  "
           f"= {incremental['seconds'] / full['seconds']:.0%} of full  tests {incremental['tests_seconds']:.1f} s  "
-          f"peak {incremental['peak_rss_mb']:.0f} MB\n             slowest: {', '.join(incremental['slowest'])}", flush=True)  # fmt: skip
+          f"peak {incremental['peak_rss_mb']:.0f} MB  load {incremental['load_after']:.1f}\n             slowest: {', '.join(incremental['slowest'])}", flush=True)  # fmt: skip
 
     identity = run_step("identity", args)
     print(f"identity     {identity['nodes']:,} nodes, {identity['edges']:,} edges: "
