@@ -1,7 +1,8 @@
 """One kept-alive HTTP(S) connection to a vendor API, telling lost replies from refused calls.
 
-Vendor clients send requests through `HttpSession.request` and read an `Answer`. What matters
-for exactly-once is which failures may have taken effect:
+Vendor clients send requests through `HttpSession.request` (or its `json` and `form` shorthands)
+and read an `Answer`; the base URL is configuration, so tests and the demo point it at a local
+stand-in. What matters for exactly-once is which failures may have taken effect:
 - the connection could not be made, or the request could not be written: nothing reached the
   vendor, `DeliveryError(transient=True)`;
 - the request was written but no answer came back (timeout, reset): the vendor may have acted,
@@ -20,7 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from activations.destination import DeliveryError, DestinationUnavailable
 
@@ -54,7 +55,7 @@ class HttpSession:
     def __init__(self, base_url: str, timeout: float, what: str = "base URL") -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DestinationUnavailable(f"{what} is not an http(s) URL")
+            raise DestinationUnavailable(f"{what}: '{base_url}' is not an http(s) URL")
         self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
         self.prefix = parts.path.rstrip("/")
         self.timeout = timeout
@@ -73,10 +74,12 @@ class HttpSession:
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Answer:
+        target = self.prefix + path + (f"?{urlencode(query)}" if query else "")
         connection = self._connect()
         try:
-            connection.request(method, self.prefix + path, body=body, headers=dict(headers or {}))
+            connection.request(method, target, body=body, headers=dict(headers or {}))
         except OSError as error:
             self.drop()
             raise DeliveryError("connection_failed", str(error), transient=True) from error
@@ -99,6 +102,26 @@ class HttpSession:
         if (answer.header("connection") or "").lower() == "close":
             self.drop()
         return answer
+
+    def json(
+        self,
+        method: str,
+        path: str,
+        document: Any,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """A JSON request body, compactly encoded."""
+        body = json.dumps(document, separators=(",", ":")).encode()
+        sent = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        return self.request(method, path, body=body, headers=sent, query=query)
+
+    def form(
+        self, method: str, path: str, fields: Mapping[str, str], headers: Mapping[str, str]
+    ) -> Answer:
+        """An `application/x-www-form-urlencoded` request body."""
+        sent = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+        return self.request(method, path, body=urlencode(fields).encode(), headers=sent)
 
     def _connect(self) -> http.client.HTTPConnection:
         if self.connection is not None and time.monotonic() - self.last_used > (

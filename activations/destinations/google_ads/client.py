@@ -30,7 +30,7 @@ from activations.destinations.google_ads.mapping import (
     job_operations,
 )
 from activations.http import retry_after_seconds
-from activations.rest import Response, RestSession
+from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
 
 _TRANSIENT_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "ABORTED"})
@@ -51,10 +51,10 @@ class GoogleAdsClient:
         self.client_secret = secrets.require(config.client_secret_env)
         self.refresh_token = secrets.require(config.refresh_token_env)
         self.secrets = secrets
-        self.api = RestSession(config.base_url, config.timeout_seconds, "google_ads")
+        self.api = HttpSession(config.base_url, config.timeout_seconds, "google_ads")
         token_url = urlsplit(config.token_url)
         self.token_path = token_url.path or "/"
-        self.oauth = RestSession(
+        self.oauth = HttpSession(
             f"{token_url.scheme}://{token_url.netloc}", config.timeout_seconds, "google_ads token"
         )
         self.access_token = self._refresh()
@@ -81,7 +81,7 @@ class GoogleAdsClient:
             f"{document.get('error_description', '')}".strip()
         )
 
-    def _call(self, path: str, document: Any) -> Response:
+    def _call(self, path: str, document: Any) -> Answer:
         for attempt in (1, 2):
             headers = {
                 "Authorization": f"Bearer {self.access_token}",
@@ -205,7 +205,7 @@ def _partial_failures(document: dict, chunk: list[Entry], results: dict) -> None
             )
 
 
-def _as_result(response: Response) -> OperationResult:
+def _as_result(response: Answer) -> OperationResult:
     code, message, retry = _failure(response)
     status = ((response.json() or {}).get("error") or {}).get("status")
     transient = (
@@ -219,7 +219,7 @@ def _as_result(response: Response) -> OperationResult:
     )
 
 
-def _failure(response: Response) -> tuple[str, str, float | None]:
+def _failure(response: Answer) -> tuple[str, str, float | None]:
     """The first GoogleAdsError's code and message, and any retry delay it carries."""
     error = (response.json() or {}).get("error") or {}
     code, message = error.get("status") or f"http_{response.status}", error.get("message") or ""
@@ -247,7 +247,7 @@ def _seconds(value: Any) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _developer_token_refused(response: Response) -> bool:
+def _developer_token_refused(response: Answer) -> bool:
     return "DEVELOPER_TOKEN" in _failure(response)[0]
 
 

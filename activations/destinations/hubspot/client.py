@@ -23,7 +23,7 @@ from activations.destinations.hubspot.capabilities import CAPABILITIES
 from activations.destinations.hubspot.config import HubSpotConfig
 from activations.destinations.hubspot.mapping import contact_change, task_input, task_problem
 from activations.http import retry_after_seconds
-from activations.rest import Response, RestSession
+from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
 
 OBJECTS = "/crm/v3/objects"
@@ -40,9 +40,9 @@ class HubSpotClient:
     def __init__(self, config: HubSpotConfig, secrets: Secrets, context: SyncContext | None):
         self.config, self.context = config, context
         self.token = secrets.require(config.access_token_env)
-        self.session = RestSession(config.base_url, config.timeout_seconds, "hubspot")
+        self.session = HttpSession(config.base_url, config.timeout_seconds, "hubspot")
 
-    def _post(self, path: str, document: Any) -> Response:
+    def _post(self, path: str, document: Any) -> Answer:
         headers = {"Authorization": f"Bearer {self.token}"}
         response = self.session.json("POST", f"{OBJECTS}/{path}", document, headers)
         crash.point("hubspot.after_request")
@@ -227,7 +227,7 @@ class HubSpotClient:
         self.session.drop()
 
 
-def _code_message(response: Response) -> tuple[str, str]:
+def _code_message(response: Answer) -> tuple[str, str]:
     document = response.json()
     if not isinstance(document, dict):
         text = response.body.decode("utf-8", errors="replace")[:300]
@@ -238,11 +238,11 @@ def _code_message(response: Response) -> tuple[str, str]:
     return str(code), str(first.get("message") or document.get("message") or "")
 
 
-def _transient(response: Response) -> bool:
+def _transient(response: Answer) -> bool:
     return response.status in (408, 409, 425, 429) or response.status >= 500
 
 
-def _retry_after(response: Response) -> float | None:
+def _retry_after(response: Answer) -> float | None:
     if response.status != 429:
         return None
     if ((response.json() or {}).get("policyName") or "").upper() == "DAILY":
@@ -252,7 +252,7 @@ def _retry_after(response: Response) -> float | None:
     return header or (int(interval) / 1000 if interval.isdigit() else None)
 
 
-def _from_response(op: Operation, response: Response) -> OperationResult:
+def _from_response(op: Operation, response: Answer) -> OperationResult:
     code, message = _code_message(response)
     return OperationResult(
         op.op_id,

@@ -32,7 +32,7 @@ from activations.destinations.meta.mapping import (
     users_path,
     users_payload,
 )
-from activations.rest import Response, RestSession
+from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
 
 # Graph API error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling,
@@ -51,7 +51,7 @@ class MetaClient:
     def __init__(self, config: MetaConfig, secrets: Secrets, context: SyncContext | None):
         self.config, self.context = config, context
         self.token = secrets.require(config.access_token_env)
-        self.session = RestSession(config.base_url, config.timeout_seconds, "meta")
+        self.session = HttpSession(config.base_url, config.timeout_seconds, "meta")
 
     def deliver(self, batch: Sequence[Operation]) -> list[OperationResult]:
         failed: dict[str, OperationResult] = {}
@@ -136,7 +136,7 @@ class MetaClient:
         self.session.drop()
 
 
-def _outcome(response: Response) -> OperationResult | None:
+def _outcome(response: Answer) -> OperationResult | None:
     """None for success; otherwise the failure, with Meta's code and message."""
     document = response.json()
     error = document.get("error") if isinstance(document, dict) else None
@@ -180,7 +180,7 @@ def _outcome(response: Response) -> OperationResult | None:
     )
 
 
-def _regain_seconds(response: Response) -> float | None:
+def _regain_seconds(response: Answer) -> float | None:
     """`estimated_time_to_regain_access` (minutes) of the Business Use Case usage header."""
     waits = []
     for header in ("x-business-use-case-usage", "x-ad-account-usage"):
