@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -118,10 +119,19 @@ def missed_schedule_alert(schedule: ScheduleTicks, due: datetime, job: str | Non
     )
 
 
+def error_text(error: Any, limit: int = 2000) -> str:
+    """An error's message with its causes ("Error executing op x: RuntimeError: why")."""
+    parts = []
+    while error is not None and len(parts) < 5:
+        parts.append((error.message or "").strip().rstrip(":"))
+        error = error.cause
+    return " | caused by: ".join(part for part in parts if part)[:limit]
+
+
 def run_failure_alert(context: dg.RunFailureSensorContext) -> Alert:
     run = context.dagster_run
     steps = [
-        {"step": event.step_key, "error": (event.event_specific_data.error.message or "").strip()}
+        {"step": event.step_key, "error": error_text(event.event_specific_data.error)}
         for event in context.get_step_failure_events()
         if event.event_specific_data is not None and event.event_specific_data.error is not None
     ]
