@@ -9,7 +9,8 @@ Dagster asset checks, the demo summary and a user's SQL all see the same figures
 - the **top rejection reasons** of a run: the destination's error codes, most frequent first,
   each with one of its messages;
 - whether a destination is **configured** in an environment: every variable its config names
-  (`*_env`) is set.
+  (`*_env`) is set;
+- which destinations have journey messages **waiting** in the outbox.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import duckdb
 from activations.destinations_file import ResolvedDestination
 from activations.ledger import CHANGELOG
 from activations.runs import RUNS
+from activations.sends import OUTBOX
 from activations.tables import tables_exist
 
 DEFAULT_MAX_REJECTED_SHARE = 0.05
@@ -145,3 +147,34 @@ def missing_environment(destination: ResolvedDestination, environ: Mapping[str, 
     if destination.config is None:
         return []
     return sorted(name for name in destination.config.env_names().values() if not environ.get(name))
+
+
+def not_ready(target: ResolvedDestination | None, environ: Mapping[str, str]) -> str | None:
+    """Why this environment cannot deliver journey sends to a destination yet, or None.
+
+    An unknown destination is not "not ready": its send run records it as a failure.
+    """
+    if target is None:
+        return None
+    if target.connector is None:
+        return f"kind '{target.kind}' has no connector here; messages stay pending"
+    missing = missing_environment(target, environ)
+    if missing:
+        return f"needs {', '.join(missing)} (not set); messages stay pending"
+    return None
+
+
+def waiting_messages(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
+    """Journey messages pending or in flight per destination; None when there is no outbox."""
+    schema, table = OUTBOX.split(".")
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    rows = con.execute(
+        f"select destination, count(*) from {OUTBOX} where state in ('pending', 'sending') "
+        "group by 1 order by 1"
+    ).fetchall()
+    return dict(rows)

@@ -17,12 +17,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from activations.destinations_file import ResolvedDestination
 from activations.outcomes import (
     judge_rejections,
     latest_send_runs,
-    missing_environment,
+    not_ready,
     top_rejection_reasons,
+    waiting_messages,
 )
 from activations.runner import RunOptions
 from activations.runs import RunReport
@@ -53,37 +53,6 @@ _DESTINATION_COLUMNS = [
     dg.TableColumn("dropped", "int"),
     dg.TableColumn("note", "string"),
 ]
-
-
-def waiting_messages(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
-    """Messages pending or in flight per destination; None when there is no outbox."""
-    schema, table = OUTBOX.split(".")
-    found = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    if not found or not found[0]:
-        return None
-    rows = con.execute(
-        f"select destination, count(*) from {OUTBOX} where state in ('pending', 'sending') "
-        "group by 1 order by 1"
-    ).fetchall()
-    return dict(rows)
-
-
-def not_ready(target: ResolvedDestination | None, environ: Mapping[str, str]) -> str | None:
-    """Why this environment cannot deliver to a destination yet, or None when it can.
-
-    An unknown destination is not "not ready": the send run records it as a failure.
-    """
-    if target is None:
-        return None
-    if target.connector is None:
-        return f"kind '{target.kind}' has no connector here; messages stay pending"
-    missing = missing_environment(target, environ)
-    if missing:
-        return f"needs {', '.join(missing)} (not set); messages stay pending"
-    return None
 
 
 def _row(destination: str, waiting: int, report: RunReport | None, note: str) -> dg.TableRecord:
