@@ -115,17 +115,31 @@ def run_demo_activations(
     return DemoActivations(as_of, syncs, sends, outbox, notes, mail, seconds)
 
 
-_HEADER = ("sync", "destination", "planned", "sent", "rejected", "retry", "dropped", "unchanged")
+_HEADER = (
+    "sync",
+    "destination",
+    "planned",
+    "sent",
+    "rejected",
+    "retry",
+    "dropped",
+    "unchanged",
+    "result",
+)
+_LEGEND = (
+    "  planned = creates + updates + removes; dropped = newly held back by consent or "
+    "suppression;\n  unchanged = skipped, already delivered as they are (or already held back)"
+)
 
 
 def format_demo_activations(demo: DemoActivations) -> str:
-    rows = [_HEADER]
+    rows: list[tuple[str, ...]] = [_HEADER]
     details: dict[int, list[str]] = {}
     for line in demo.syncs + demo.sends:
         report = line.report
         if report is None:
-            rows.append((line.name, line.destination, *["-"] * 6))
-            details[len(rows) - 1] = [f"skipped: {line.skipped}"]
+            rows.append((line.name, line.destination, *["-"] * 6, "skipped"))
+            details[len(rows) - 1] = [str(line.skipped)]
             continue
         planned = report.planned_creates + report.planned_updates + report.planned_removes
         figures = (
@@ -136,29 +150,28 @@ def format_demo_activations(demo: DemoActivations) -> str:
             report.dropped,
             report.unchanged,
         )
-        rows.append((line.name, line.destination, *(f"{value:,}" for value in figures)))
-        notes = [f"{report.status}"]
+        rows.append(
+            (line.name, line.destination, *(f"{value:,}" for value in figures), report.status)
+        )
+        notes = []
         if line.reasons:
             notes.append("top rejections: " + "; ".join(mask(str(r)) for r in line.reasons))
         if report.error:
             notes.append(f"error: {report.error}")
         details[len(rows) - 1] = notes
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(_HEADER))]
-    out = [
-        f"Activations as of {demo.as_of}, every destination a local stand-in ({demo.seconds:.1f} s)"
-    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
+    text = ["", f"Activations as of {demo.as_of}, every destination a local stand-in:"]
     for index, row in enumerate(rows):
         cells = [
-            str(cell).ljust(width) if column < 2 else str(cell).rjust(width)
+            cell.ljust(width) if column in (0, 1, len(row) - 1) else cell.rjust(width)
             for column, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
-        out.append("  " + "  ".join(cells) + ("  " + ", ".join(details[index]) if index else ""))
-    out.append(
-        "  planned: creates + updates + removes; dropped: held back by consent or suppression; "
-        "unchanged: already delivered as they are, skipped"
-    )
-    out.append(f"  {demo.outbox}")
+        text.append("  " + "  ".join(cells).rstrip())
+        text.extend(f"      {note}" for note in details.get(index, []))
+    text.append(_LEGEND)
+    text.append(f"  {demo.outbox}")
     if demo.mail_messages is not None:
-        out.append(f"  mail received so far: {demo.mail_messages:,}")
-    out.extend(f"  {note}" for note in demo.notes)
-    return "\n".join(out)
+        text.append(f"  mail received so far: {demo.mail_messages:,}")
+    text.extend(f"  {note}" for note in demo.notes)
+    text.append(f"  activations took {demo.seconds:.1f} s")
+    return "\n".join(text)
