@@ -23,6 +23,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
+from activations.dry_run import mask
 from activations.outcomes import (
     DEFAULT_MAX_REJECTED_SHARE,
     RejectionReason,
@@ -104,7 +105,9 @@ def report_metadata(report: RunReport, reasons: list[RejectionReason]) -> dict[s
         "requests": report.requests,
         "rejected_share": round(refused / attempted, 4) if attempted else 0.0,
         "top_rejection_reasons": dg.MetadataValue.md(
-            "\n".join(f"- `{r.code}` ×{r.count}: {r.example or ''}" for r in reasons) or "none"
+            # Messages often quote the record (an email address): personal data is masked.
+            "\n".join(f"- `{r.code}` ×{r.count}: {mask(r.example or '')}" for r in reasons)
+            or "none"
         ),
     }
     if report.source_rows is not None:
@@ -128,6 +131,11 @@ def materialize_sync(
     if loaded.issues or loaded.spec is None or loaded.destination is None:
         problems = "\n".join(str(issue) for issue in loaded.issues)
         raise dg.Failure(description=f"{loaded.source.path.name} is not a valid sync:\n{problems}")
+    if loaded.destination.config is None:
+        raise dg.Failure(
+            description=f"destination '{loaded.spec.destination}' has an invalid config; "
+            "`waymark syncs validate` lists each problem"
+        )
     missing = missing_environment(loaded.destination, os.environ)
     if missing:
         # Not configured in this environment (a laptop, CI): nothing is planned or marked in

@@ -17,6 +17,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from activations.dry_run import mask
 from activations.outcomes import (
     judge_rejections,
     latest_send_runs,
@@ -96,7 +97,7 @@ def materialize_sends(
         ):
             with duckdb.connect(str(warehouse), read_only=True) as con:
                 reasons = top_rejection_reasons(con, report.run_id)
-            note = "; ".join(str(reason) for reason in reasons) or (report.error or "")
+            note = "; ".join(mask(str(reason)) for reason in reasons) or (report.error or "")
             context.log.info(f"journey sends to {name} run {report.run_id}: {report.summary()}")
             rows.append(_row(name, count, report, note))
             reports.append(report)

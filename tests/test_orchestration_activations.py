@@ -210,13 +210,15 @@ def test_rejections_over_the_threshold_fail_the_check(
 ) -> None:
     monkeypatch.setenv("HOOK_URL", receiver.url)
     monkeypatch.setenv("HOOK_SECRET", SECRET)
-    receiver.reject_keys["bob"] = Failure(422, "invalid_email", "bob's address bounces")
+    receiver.reject_keys["bob"] = Failure(422, "invalid_email", "bob@example.org bounces")
     result = Location(project(tmp_path), manifest, warehouse).materialize(SYNC)
 
     assert result.success  # a partial run materializes; its check says what went wrong
     figures = metadata(result)
     assert (figures["status"], figures["sent"], figures["rejected"]) == ("partial", 2, 1)
-    assert "invalid_email" in figures["top_rejection_reasons"]
+    reasons = figures["top_rejection_reasons"]
+    assert "`invalid_email` ×1: HTTP 422: b***@***.org bounces" in reasons  # masked
+    assert "bob@example.org" not in reasons
     evaluation = check(result)
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
