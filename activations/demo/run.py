@@ -142,6 +142,8 @@ def format_demo_activations(demo: DemoActivations) -> str:
             details[len(rows) - 1] = [str(line.skipped)]
             continue
         planned = report.planned_creates + report.planned_updates + report.planned_removes
+        if report.run_kind == "sends":  # messages taken from the outbox and not held back
+            planned = report.sent + report.rejected + report.given_up + report.retried
         figures = (
             planned,
             report.sent,
