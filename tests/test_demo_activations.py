@@ -146,6 +146,8 @@ def test_every_sync_reaches_its_stand_in_and_a_second_run_sends_nothing(
     assert all(message["Message-ID"] for message in messages)
 
     assert "customers_to_support_db" in printed and "unchanged" in printed
+    sends_row = next(text for text in printed.splitlines() if "journey sends -> email_smtp" in text)
+    assert sends_row.split()[5:] == ["2", "2", "0", "0", "0", "0", "success"]
     assert "no local stand-in for twilio destinations; messages stay pending" in printed
     for secret in (demo_value("crm_hubspot", "HUBSPOT_ACCESS_TOKEN"), "demo-meta_ads"):
         assert secret not in printed
