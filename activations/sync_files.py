@@ -89,6 +89,9 @@ class SyncSpec(Model):
     """Stop retrying a row the destination refused this many runs in a row (same payload)."""
     batch_size: int | None = Field(None, ge=1)
     """Fewer operations per call than the destination's maximum."""
+    max_rejected_share: float | None = Field(None, ge=0, le=1)
+    """The sync's Dagster check fails when a run's destination refuses more than this share of
+    the operations attempted; default the orchestration's setting (5%)."""
     settings: dict[str, Any] = {}
     """Destination-specific settings, such as a PostgreSQL table (see the connector's README)."""
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.activations import activation_definitions
 from orchestration.dbt import dbt_resource, landed_source_specs, waymark_dbt_models
 from orchestration.jobs import (
     warehouse_full_refresh,
@@ -24,3 +25,6 @@ defs = dg.Definitions(
     # jobs about twice as fast as the multiprocess default, and DuckDB allows one writer.
     executor=dg.in_process_executor,
 )
+
+# Syncs (one asset per syncs/*.yml), journey sends and alerts, with their own resources.
+defs = dg.Definitions.merge(defs, activation_definitions())

@@ -63,7 +63,8 @@ def describe_definitions(defs: dg.Definitions) -> dict[str, Any]:
     for unresolved in defs.sensors or []:
         sensor = defs.resolve_sensor_def(unresolved.name)
         sensors[sensor.name] = {
-            "job": sensor.job_name,
+            # Alert sensors watch runs and schedules and start no job.
+            "job": sensor.job_name if sensor.has_jobs else None,
             "minimum_interval_seconds": sensor.minimum_interval_seconds,
             "default_status": sensor.default_status.value,
             "resources": sorted(sensor.required_resource_keys),

@@ -32,6 +32,8 @@ class Warehouse:
             patch.setenv("WAYMARK_DATA_DIR", str(self.data_dir))
             patch.setenv("WAYMARK_WAREHOUSE", str(self.path))
             patch.setenv("DBT_TARGET_PATH", str(self.dbt_target))
+            # Relative destination paths (the files sync's export folder) land beside the data.
+            patch.chdir(self.path.parent)
             yield
 
     def query(self, sql: str) -> list[tuple]:

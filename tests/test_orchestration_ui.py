@@ -176,11 +176,16 @@ def test_ui_serves_the_code_location(ui: Ui) -> None:
     assert {"warehouse_refresh", "warehouse_full_refresh"} <= {
         j["name"] for j in repository["jobs"]
     }
-    assert {s["name"] for s in repository["schedules"]} == {
+    assert {s["name"] for s in repository["schedules"]} >= {
         "warehouse_refresh_every_15_minutes",
         "warehouse_full_refresh_nightly",
+        "sync_customers_to_support_db_schedule",  # one per sync file with a schedule
     }
-    assert {s["name"] for s in repository["sensors"]} == {"new_landed_files"}
+    assert {s["name"] for s in repository["sensors"]} == {
+        "new_landed_files",
+        "alert_on_run_failure",
+        "alert_on_missed_schedules",
+    }
 
 
 def test_overlapping_runs_write_the_warehouse_one_at_a_time(ui: Ui) -> None:

@@ -53,13 +53,22 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Build the committed demo dataset into the home's warehouse."""
+    """Build the committed demo dataset into the home's warehouse, then run every sync (and
+    the journey outbox, once there is one) against local stand-ins of its destination."""
     args.data = str(DEMO_DATA_DIR)
     args.warehouse = None
     args.as_of = args.as_of or DEMO_AS_OF
     args.full_refresh = True
     args.select = None
-    return _build(args)
+    built = _build(args)
+    if built != 0 or args.skip_activations:
+        return built
+    from activations.demo.run import format_demo_activations, run_demo_activations
+
+    home = WaymarkHome.resolve(args.home)
+    demo = run_demo_activations(home.warehouse, home.root, args.as_of)
+    print(format_demo_activations(demo))
+    return 1 if demo.failed else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build the committed demo dataset and summarise it")
     demo.add_argument("--as-of", help=f"default {DEMO_AS_OF}")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument(
+        "--skip-activations", action="store_true", help="build only; run no sync to stand-ins"
+    )
     demo.set_defaults(handler=_demo)
 
     generate = commands.add_parser("generate", help="write realistic source files with truth")
