@@ -7,8 +7,8 @@ The clients, the runner and the logs are the production ones; only the far end i
 
 - smtp: an aiosmtpd relay with AUTH that files mail in a Maildir under the home;
 - webhook: the signature-checking receiver of `activations/testing.py`;
-- meta, google_ads, hubspot: the vendor stand-ins of `activations/standins/`, which validate
-  every request against the vendor's contract;
+- meta, google_ads, hubspot, salesforce, sendgrid, twilio: the vendor stand-ins of
+  `activations/standins/`, which validate every request against the vendor's contract;
 - postgres: the local server at the configured address, its role and database created if
   missing (skipped, with the reason, when no server is running);
 - files: the export folder under the home.
@@ -134,6 +134,52 @@ def _hubspot(stack: ExitStack, home: Path, target: ResolvedDestination, syncs: l
     return Prepared(env, {"base_url": server.url}, f"{target.name} -> HubSpot CRM stand-in")
 
 
+def _salesforce(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:
+    from activations.standins.salesforce import SalesforceStandIn
+
+    config, env = target.config, _env(target)
+    server = SalesforceStandIn(
+        client_id=env[config.client_id_env],
+        client_secret=env[config.client_secret_env],
+        refresh_token=env[config.refresh_token_env],
+    )
+    stack.callback(server.close)
+    return Prepared(env, {"login_url": server.url}, f"{target.name} -> Salesforce org stand-in")
+
+
+def _sendgrid(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:
+    from email.utils import parseaddr
+
+    from activations.standins.sendgrid import SendgridStandIn
+
+    config, env = target.config, _env(target)
+    sender = parseaddr(config.from_address)[1]
+    server = SendgridStandIn(api_key=env[config.api_key_env], verified_senders={sender})
+    stack.callback(server.close)
+    return Prepared(env, {"base_url": server.url}, f"{target.name} -> Mail Send stand-in")
+
+
+def _twilio(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:
+    from activations.standins.twilio import TwilioStandIn
+
+    config, env = target.config, _env(target)
+    # Twilio checks the shape of account SIDs and sender numbers, so demo values must fit it.
+    env[config.account_sid_env] = "AC" + "d" * 32
+    sender = "+15005550006"
+    if config.from_number_env:
+        env[config.from_number_env] = sender
+    server = TwilioStandIn(
+        account_sid=env[config.account_sid_env],
+        auth_token=env[config.auth_token_env],
+        numbers={sender},
+        messaging_services={env[config.messaging_service_sid_env]}
+        if config.messaging_service_sid_env
+        else None,
+    )
+    stack.callback(server.close)
+    return Prepared(env, {"base_url": server.url}, f"{target.name} -> Messages API stand-in")
+
+
 def _postgres(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:
     from activations.demo.postgres import prepare_local_database
 
@@ -156,6 +202,9 @@ STARTERS: dict[str, Starter] = {
     "meta": _meta,
     "google_ads": _google_ads,
     "hubspot": _hubspot,
+    "salesforce": _salesforce,
+    "sendgrid": _sendgrid,
+    "twilio": _twilio,
     "postgres": _postgres,
     "files": _files,
 }
