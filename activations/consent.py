@@ -2,6 +2,8 @@
 
 A row is dropped, with the reason recorded, when any of these holds (first match wins):
 
+0. `deleted:erasure_request` - the customer asked to be erased (`activations.erasure`): nothing
+   goes anywhere for them again, whatever the purpose or `as_of`;
 1. `suppressed:hard_bounced` - the customer's current address on a checked channel hard-bounced:
    it does not exist, so nothing goes there, transactional messages included;
 2. `suppressed:complained` - the customer marked a message on a checked channel as spam: no
@@ -21,19 +23,22 @@ from __future__ import annotations
 
 CUSTOMERS = "marts.customers"
 ENGAGEMENT = "staging.stg_messaging__engagement"
+ERASURE_REASON = "deleted:erasure_request"
+NO_ERASURES = "(select cast(null as varchar) as customer_id where false)"
 
 PURPOSE_CHANNEL_SQL = (
     "case {purpose} when 'email_marketing' then 'email' when 'sms_marketing' then 'sms' end"
 )
 
 
-def decided_sql(rows: str, *, require_recipient: bool = False) -> str:
+def decided_sql(rows: str, *, require_recipient: bool = False, erased: str = NO_ERASURES) -> str:
     """A query over the relation or CTE `rows` (columns `customer_id`, `purpose`, `channel`,
     and anything else) adding `drop_reason` (null = send) and `recipient` (the customer's
     current email or phone for the row's channel). Takes one parameter: `as_of`.
 
     With `require_recipient` (messages), an email or SMS without an address is dropped as
-    `no_address` rather than sent and refused."""
+    `no_address` rather than sent and refused. `erased` is a subquery of the `customer_id`s
+    erasure requests name (`activations.erasure.erased_customers_sql`)."""
     no_address = (
         "when channel in ('email', 'sms') and recipient is null then 'no_address'"
         if require_recipient
@@ -41,7 +46,11 @@ def decided_sql(rows: str, *, require_recipient: bool = False) -> str:
     )
     purpose_channel = PURPOSE_CHANNEL_SQL.format(purpose="rows.purpose")
     return f"""
-    with suppression_events as (
+    with erased_customers as (
+        select distinct customer_id from {erased} as erased where customer_id is not null
+    ),
+
+    suppression_events as (
         select
             customers.customer_id,
             engagement.channel,
@@ -63,6 +72,7 @@ def decided_sql(rows: str, *, require_recipient: bool = False) -> str:
             rows.*,
             {purpose_channel} as purpose_channel,
             customers.customer_id is not null as is_known_customer,
+            erased_customers.customer_id is not null as is_erased,
             case rows.purpose
                 when 'email_marketing' then customers.email_marketing_consent
                 when 'sms_marketing' then customers.sms_marketing_consent
@@ -72,6 +82,7 @@ def decided_sql(rows: str, *, require_recipient: bool = False) -> str:
             end as recipient
         from {rows} as rows
         left join {CUSTOMERS} as customers on customers.customer_id = rows.customer_id
+        left join erased_customers on erased_customers.customer_id = rows.customer_id
     ),
 
     flagged as (
@@ -92,9 +103,10 @@ def decided_sql(rows: str, *, require_recipient: bool = False) -> str:
     )
 
     select
-        * exclude (purpose_channel, is_known_customer, consent_status, hard_bounced, complained,
-            unsubscribed),
+        * exclude (purpose_channel, is_known_customer, is_erased, consent_status, hard_bounced,
+            complained, unsubscribed),
         case
+            when is_erased then '{ERASURE_REASON}'
             {no_address}
             when hard_bounced then 'suppressed:hard_bounced'
             when purpose = 'transactional' then null

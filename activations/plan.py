@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from activations.consent import CUSTOMERS, decided_sql
+from activations.erasure import erased_customers_sql
 from activations.sync_files import LoadedSync, SyncSpec, relation_parts
 from activations.tables import SCHEMA, has_delivered_payload, tables_exist
 
@@ -92,9 +93,8 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     field_types = _check_columns(con, spec)
     _create_rows(con, spec, destination.channel)
     _check_keys(con, spec)
-    con.execute(
-        f"create or replace temp table _sync_decided as {decided_sql('_sync_rows')}", [as_of]
-    )
+    decided = decided_sql("_sync_rows", erased=erased_customers_sql(con))
+    con.execute(f"create or replace temp table _sync_decided as {decided}", [as_of])
     state = f"({_EMPTY_STATE})"
     if tables_exist(con):
         state = f"{SCHEMA}.sync_state"
@@ -125,6 +125,11 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
         for key, change, operation, op_id, customer, fields, h, why, previous in rows
     ]
     return Plan(source_rows, unchanged, changes, field_types)
+
+
+def model_field_types(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, str]:
+    """Mapped field -> warehouse type; PlanError when the model or a column is missing."""
+    return _check_columns(con, spec)
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, str]:
