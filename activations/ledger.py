@@ -203,6 +203,9 @@ def record(
                 last_error_code = excluded.last_error_code,
                 last_error_message = excluded.last_error_message,
                 delivered_payload = excluded.delivered_payload,
+                -- A quick hash describes one delivered payload (activations.plan_sql).
+                quick_hash = case when excluded.payload_hash is not distinct from
+                    sync_state.payload_hash then sync_state.quick_hash end,
                 inflight_op_id = null,
                 inflight_kind = null,
                 inflight_hash = null,
@@ -302,7 +305,8 @@ def _log_row(run_id, sync_name, key, op_id, operation, logged, outcome: Outcome,
         "ambiguous": outcome.ambiguous,
         "attempts": outcome.attempts,
         "payload_hash": outcome.item.payload_hash,
-        "error_code": None if result.ok else result.error_code,
+        # An accepted removal for consent, suppression or erasure carries its reason.
+        "error_code": outcome.item.reason if result.ok else result.error_code,
         "error_message": None if result.ok else result.error_message,
         "recorded_at": now,
     }

@@ -37,7 +37,7 @@ from activations.ledger import (
     restore_undropped,
 )
 from activations.payloads import shaped_fields
-from activations.plan import Plan, plan_sync, undropped_keys
+from activations.plan import Plan, plan_sync, remember_quick_hashes, undropped_keys
 from activations.runs import RunReport, Stopwatch, finish_run, new_run_id, start_run, utc_now
 from activations.secrets import Secrets
 from activations.sync_files import LoadedSync
@@ -114,6 +114,7 @@ def run_sync(warehouse: Path, loaded: LoadedSync, options: RunOptions) -> RunRep
             operations = _operations(plan, report.run_id, spec.name, spec.purpose, capabilities)
             run.deliver(operations)
             run.deliverer.destination.finish(report.run_id)
+            remember_quick_hashes(con, spec.name)
             report.deliver_seconds = watch.seconds()
         except Exception as error:  # recorded on the run; a crash (BaseException) is not caught
             report.error = options.secrets.redact(f"{type(error).__name__}: {error}")

@@ -39,6 +39,7 @@ DDL = (
         updated_at timestamp not null,
         delivered_payload varchar,          -- what was delivered (needs_previous destinations)
         customer_id varchar,                -- whose record it is (erasure finds records by it)
+        quick_hash ubigint,                 -- fast hash of the delivered payload (plan_sql.py)
         primary key (sync_name, record_key)
     )
     """,
@@ -132,11 +133,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         for statement in DDL:
             con.execute(statement)
     else:
-        # Warehouses created before destinations could ask for what they were last sent, and
-        # before records were tied to their customer.
-        for column in ("delivered_payload", "customer_id"):
+        # Warehouses created before destinations could ask for what they were last sent,
+        # before records were tied to their customer and before quick hashes.
+        for column, kind in (
+            ("delivered_payload", "varchar"),
+            ("customer_id", "varchar"),
+            ("quick_hash", "ubigint"),
+        ):
             if not has_state_column(con, column):
-                con.execute(f"alter table {SCHEMA}.sync_state add column {column} varchar")
+                con.execute(f"alter table {SCHEMA}.sync_state add column {column} {kind}")
     if not erasure_tables_exist(con):
         for statement in ERASURE_DDL:
             con.execute(statement)

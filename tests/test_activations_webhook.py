@@ -229,6 +229,8 @@ def test_withdrawn_consent_removes_the_member_in_mirror_mode(tmp_path, warehouse
         "select status, last_error_code from activations.sync_state where record_key = 'bob'"
     )
     assert state == [("dropped", "no_consent:revoked")]
+    removal = [row for row in runner.changelog() if row[:2] == ("bob", "remove")]
+    assert removal == [("bob", "remove", "sent", "no_consent:revoked", None, 1)]
 
 
 def test_add_only_never_updates_and_update_only_never_creates(tmp_path, warehouse, receiver):
