@@ -142,9 +142,10 @@ def _erase_from_sync(
     assert loaded.spec is not None and loaded.destination.connector is not None
     spec = loaded.spec
     capabilities = loaded.destination.connector.capabilities
+    # Logged as `erasure:<sync>` so that the sync's own latest run stays its latest sync run.
     report = RunReport(
         new_run_id(options.now()),
-        sync_name,
+        f"erasure:{sync_name}",
         "erasure",
         spec.destination,
         spec.mode,

@@ -196,13 +196,17 @@ def test_a_request_removes_the_customer_everywhere_with_one_audit_row_each(
         "where run_kind = 'erasure' order by 1"
     )
     assert runs == [
-        (name, "success", 1, 1) for name in ("members_hook", "members_meta", "profiles")
+        (f"erasure:{name}", "success", 1, 1)
+        for name in ("members_hook", "members_meta", "profiles")
     ]
     removals = bench.warehouse.execute(
-        "select sync_name, operation, result from activations.sync_changelog "
+        "select sync_name, operation, result, error_code from activations.sync_changelog "
         "where record_key = 'ann' and operation = 'remove' order by 1"
     )
-    assert removals == [(n, "remove", "sent") for n in ("members_hook", "members_meta", "profiles")]
+    assert removals == [
+        (name, "remove", "sent", "deleted:erasure_request")
+        for name in ("members_hook", "members_meta", "profiles")
+    ]
 
     # Waymark keeps keys and hashes, not the delivered values.
     state = bench.warehouse.execute(
