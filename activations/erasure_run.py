@@ -134,9 +134,8 @@ def _erase_from_sync(
     customers: list[str],
     options: RunOptions,
 ) -> list[dict]:
-    loaded = next(
-        (s for s in project.syncs if s.spec is not None and s.spec.name == sync_name), None
-    )
+    # By file name too: a sync file that no longer parses is broken, not gone.
+    loaded = next((s for s in project.syncs if s.source.path.stem == sync_name), None)
     if loaded is None or loaded.issues or loaded.destination is None:
         return _unreachable(con, sync_name, request, customers, loaded, options.now())
     assert loaded.spec is not None and loaded.destination.connector is not None

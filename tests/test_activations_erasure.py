@@ -432,3 +432,26 @@ def test_request_validation_names_the_field(tmp_path) -> None:
                 requested_at="2026-01-01",
                 received_at="2026-01-01",
             )
+
+
+def test_a_gone_sync_file_needs_a_manual_action_and_a_broken_one_is_retried(bench, pg) -> None:
+    (bench.paths.syncs / "members_hook.yml").unlink()
+    broken = bench.paths.syncs / "profiles.yml"
+    working = broken.read_text()
+    broken.write_text("name: profiles\nmode: [unclosed\n")
+    request_id = bench.forget("ann")
+    project = load_project(bench.paths)
+    [outcome] = process_erasures(bench.warehouse.path, project, bench.options())
+    assert outcome.status == "open"
+    audit = {row[0]: row[4:] for row in bench.audit(request_id)}
+    assert audit["members_hook"] == (
+        "manual_required",
+        "no sync file members_hook.yml any more: its destination may hold the record",
+    )
+    assert audit["profiles"] == ("failed", "profiles.yml is invalid (waymark syncs validate)")
+    assert audit["members_meta"][0] == "removed"
+
+    broken.write_text(working)
+    [outcome] = process_erasures(bench.warehouse.path, load_project(bench.paths), bench.options())
+    assert outcome.status == "processed" and outcome.results == {"removed": 1}
+    assert pg.query("select customer_id from {schema}.profiles") == [("bob",)]
