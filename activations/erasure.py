@@ -6,7 +6,11 @@ or landed as rows of a relation (a privacy tool's export, a support form) that
 is kept in `activations.deletion_requests` and names a customer by `customer_id`, by an email
 address or by a phone number. Addresses are kept only as the SHA-256 of their normalised form:
 enough to recognise the person again (a re-import of old data, identity resolution moving them to
-a new customer id), nothing to read back.
+a new customer id), nothing to read back. Comparing SHA-256 digests means hashing every
+customer's address on every run; each request therefore also keeps DuckDB's fast 64-bit
+`hash()` of the address, which finds the few candidate customers, whose SHA-256 then decides.
+A canary (`hash()` of a constant, kept with the request) shows whether DuckDB still hashes as it
+did when the request was recorded; if not, that request is matched by SHA-256 alone.
 
 From the moment a request is recorded, every sync and every journey send drops the customer
 with the reason `deleted:erasure_request` (`activations.consent.decided_sql`), whatever the
@@ -31,6 +35,7 @@ from waymark.identifiers import normalize_email, normalize_phone_e164
 REQUESTS = f"{SCHEMA}.deletion_requests"
 AUDIT = f"{SCHEMA}.deletion_audit"
 IDENTIFIERS = "marts.customer_identifiers"
+QUICK_CANARY = "waymark erasure quick hash"
 
 
 class ErasureRequestError(ValueError):
@@ -66,17 +71,17 @@ def record_request(
     """Record one request; returns (request_id, whether it is new). A request with an
     `external_ref` already recorded from the same source is not recorded twice."""
     customer_id = (customer_id or "").strip() or None
-    email_hash = phone_hash = None
+    email_value = phone_value = email_hash = phone_hash = None
     if email is not None and email.strip():
-        normalised = normalize_email(email)
-        if normalised is None:
+        email_value = normalize_email(email)
+        if email_value is None:
             raise ErasureRequestError(f"email: '{email}' is not an email address")
-        email_hash = sha256_hex(normalised)
+        email_hash = sha256_hex(email_value)
     if phone is not None and phone.strip():
-        e164 = normalize_phone_e164(phone, country)
-        if e164 is None:
+        phone_value = normalize_phone_e164(phone, country)
+        if phone_value is None:
             raise ErasureRequestError(f"phone: '{phone}' does not normalise to E.164")
-        phone_hash = sha256_hex(e164)
+        phone_hash = sha256_hex(phone_value)
     if customer_id is None and email_hash is None and phone_hash is None:
         raise ErasureRequestError("a request names a customer id, an email or a phone")
     identity = external_ref or f"{customer_id}|{email_hash}|{phone_hash}|{received_at}"
@@ -84,8 +89,10 @@ def record_request(
     inserted = con.execute(
         f"""
         insert into {REQUESTS} (request_id, customer_id, email_sha256, phone_sha256,
-            requested_at, received_at, source, external_ref, status, attempts)
-        values (?, ?, ?, ?, ?, ?, ?, ?, 'open', 0)
+            email_quick, phone_quick, quick_canary, requested_at, received_at, source,
+            external_ref, status, attempts)
+        values (?, ?, ?, ?, hash(cast(? as varchar)), hash(cast(? as varchar)), hash(?), ?, ?,
+            ?, ?, 'open', 0)
         on conflict (request_id) do nothing
         returning request_id
         """,
@@ -94,6 +101,9 @@ def record_request(
             customer_id,
             email_hash,
             phone_hash,
+            email_value,
+            phone_value,
+            QUICK_CANARY,
             requested_at,
             received_at,
             source,
@@ -167,7 +177,8 @@ def resolved_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) 
     rows = con.execute(
         f"""
         with requests as (select * from {REQUESTS} where request_id = ?)
-        select distinct customer_id from {_matching_sql(con, "requests")} as matched
+        select distinct customer_id
+        from {_matching_sql(con, "requests", stale=_stale(con, request.request_id))} as matched
         where customer_id is not null order by 1
         """,
         [request.request_id],
@@ -185,32 +196,67 @@ def erased_customers_sql(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchone()
     if not found or not found[0]:
         return NO_ERASURES
-    return _matching_sql(con, REQUESTS, emails=bool(found[1]), phones=bool(found[2]))
+    return _matching_sql(
+        con, REQUESTS, emails=bool(found[1]), phones=bool(found[2]), stale=_stale(con)
+    )
 
 
 def _matching_sql(
-    con: duckdb.DuckDBPyConnection, requests: str, *, emails: bool = True, phones: bool = True
+    con: duckdb.DuckDBPyConnection,
+    requests: str,
+    *,
+    emails: bool = True,
+    phones: bool = True,
+    stale: bool = True,
 ) -> str:
     """Customer ids matched by the rows of `requests`. Golden addresses and identifier values
-    are normalised in the marts by the same rules requests are (`waymark.identifiers`)."""
+    are normalised in the marts by the same rules requests are (`waymark.identifiers`).
+    `stale`: some requests' fast hashes are no longer comparable and need SHA-256 alone."""
+    canary = int(con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0])
     parts = [f"select customer_id from {requests} as requests"]
     for wanted, kind in ((emails, "email"), (phones, "phone")):
         if not wanted:
             continue
+        sources = []
         if _relation_exists(con, CUSTOMERS):
-            parts.append(
-                f"select customers.customer_id from {CUSTOMERS} as customers "
-                f"inner join {requests} as requests "
-                f"on requests.{kind}_sha256 = sha256(customers.{kind})"
-            )
+            sources.append((CUSTOMERS, kind, "true"))
         if _relation_exists(con, IDENTIFIERS):
+            sources.append((IDENTIFIERS, "identifier_value", f"identifier_type = '{kind}'"))
+        for relation, column, condition in sources:
+            # Candidates by the fast hash, then decided by SHA-256 (materialized, so that the
+            # engine does not turn the SHA-256 test into a join key computed for everyone).
             parts.append(
-                f"select identifiers.customer_id from {IDENTIFIERS} as identifiers "
-                f"inner join {requests} as requests "
-                f"on requests.{kind}_sha256 = sha256(identifiers.identifier_value) "
-                f"and identifiers.identifier_type = '{kind}'"
+                f"""select customer_id from (
+                    with candidates as materialized (
+                        select found.customer_id, found.{column} as value,
+                            requests.{kind}_sha256 as digest
+                        from {relation} as found
+                        inner join {requests} as requests
+                            on requests.{kind}_quick = hash(found.{column})
+                            and requests.quick_canary = {canary}
+                        where {condition}
+                    )
+                    select customer_id from candidates where sha256(value) = digest
+                )"""
             )
+            if stale:
+                parts.append(
+                    f"select found.customer_id from {relation} as found "
+                    f"inner join {requests} as requests "
+                    f"on requests.{kind}_sha256 = sha256(found.{column}) "
+                    f"where {condition} and requests.quick_canary is distinct from {canary}"
+                )
     return "(" + " union ".join(parts) + ")"
+
+
+def _stale(con: duckdb.DuckDBPyConnection, request_id: str | None = None) -> bool:
+    canary = con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0]
+    found = con.execute(
+        f"select count(*) from {REQUESTS} where quick_canary is distinct from ? "
+        "and (? is null or request_id = ?)",
+        [canary, request_id, request_id],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:

@@ -57,12 +57,22 @@ def state_relation(con: duckdb.DuckDBPyConnection) -> str:
 def rows_sql(spec: SyncSpec) -> str:
     """The model's rows with their mapped fields (a struct, rendered as JSON only where
     needed) and the customer's columns the consent decision reads: one join to the customers
-    serves both. Parameters: purpose, channel."""
+    serves both, and none when the model is the customers themselves. Parameters: purpose,
+    channel."""
     schema, name = relation_parts(spec.model)
+    # A sync of marts.customers by its own key would join each customer to itself.
+    itself = spec.model == CUSTOMERS and spec.customer_id == "customer_id"
+    customer = "model" if itself else "customer"
     fields = ", ".join(
         f'"{field}" := '
-        + (f'customer."{source[9:]}"' if source.startswith("customer.") else f'model."{source}"')
+        + (f'{customer}."{source[9:]}"' if source.startswith("customer.") else f'model."{source}"')
         for field, source in spec.fields.items()
+    )
+    join = (
+        ""
+        if itself
+        else f"left join {CUSTOMERS} as customer "
+        f'on customer.customer_id = cast(model."{spec.customer_id}" as varchar)'
     )
     return f"""
         select
@@ -71,10 +81,9 @@ def rows_sql(spec: SyncSpec) -> str:
             ? as purpose,
             cast(? as varchar) as channel,
             struct_pack({fields}) as field_values,
-            {customer_columns_sql("customer")}
+            {customer_columns_sql(customer)}
         from "{schema}"."{name}" as model
-        left join {CUSTOMERS} as customer
-            on customer.customer_id = cast(model."{spec.customer_id}" as varchar)
+        {join}
     """
 
 

@@ -99,6 +99,9 @@ ERASURE_DDL = (
         customer_id varchar,                -- the customer named by the request
         email_sha256 varchar,               -- sha256 of the normalised address, never the address
         phone_sha256 varchar,
+        email_quick ubigint,                -- DuckDB hash() of the same, to find candidates
+        phone_quick ubigint,
+        quick_canary ubigint,               -- hash() of a constant when they were computed
         requested_at timestamp not null,    -- when the person asked
         received_at timestamp not null,     -- when Waymark recorded it
         source varchar not null,            -- cli, or the relation it was imported from
@@ -128,23 +131,33 @@ ERASURE_DDL = (
 )
 
 
+# Columns added after a table was first released: (table, column, type).
+ADDED_COLUMNS = (
+    ("sync_state", "delivered_payload", "varchar"),
+    ("sync_state", "customer_id", "varchar"),
+    ("sync_state", "quick_hash", "ubigint"),
+    ("deletion_requests", "email_quick", "ubigint"),
+    ("deletion_requests", "phone_quick", "ubigint"),
+    ("deletion_requests", "quick_canary", "ubigint"),
+)
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     if not tables_exist(con):
         for statement in DDL:
             con.execute(statement)
-    else:
-        # Warehouses created before destinations could ask for what they were last sent,
-        # before records were tied to their customer and before quick hashes.
-        for column, kind in (
-            ("delivered_payload", "varchar"),
-            ("customer_id", "varchar"),
-            ("quick_hash", "ubigint"),
-        ):
-            if not has_state_column(con, column):
-                con.execute(f"alter table {SCHEMA}.sync_state add column {column} {kind}")
     if not erasure_tables_exist(con):
         for statement in ERASURE_DDL:
             con.execute(statement)
+    present = set(
+        con.execute(
+            "select table_name, column_name from duckdb_columns() where schema_name = ?",
+            [SCHEMA],
+        ).fetchall()
+    )
+    for table, column, kind in ADDED_COLUMNS:
+        if (table, column) not in present:
+            con.execute(f"alter table {SCHEMA}.{table} add column {column} {kind}")
 
 
 def has_state_column(con: duckdb.DuckDBPyConnection, column: str) -> bool:

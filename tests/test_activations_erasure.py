@@ -370,6 +370,14 @@ def test_a_request_by_email_matches_the_customer_and_keeps_only_a_hash(bench, re
     report = bench.sync("members_hook")
     assert report.drop_reasons == {"deleted:erasure_request": 1} and report.sent == 0
 
+    # Recorded by a DuckDB that hashed differently: the SHA-256 digest still decides.
+    bench.warehouse.execute("update activations.deletion_requests set quick_canary = 1")
+    bench.warehouse.customer("ann3", email="ann@example.org")
+    bench.warehouse.execute("delete from marts.customers where customer_id = 'ann2'")
+    bench.warehouse.members(["ann3", "bob"])
+    report = bench.sync("members_hook")
+    assert report.drop_reasons == {"deleted:erasure_request": 1} and report.sent == 0
+
 
 def test_requests_are_imported_once_from_a_landed_relation(bench, receiver, monkeypatch) -> None:
     bench.warehouse.execute("create schema landing")
