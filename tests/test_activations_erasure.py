@@ -331,7 +331,9 @@ def test_a_failed_removal_stays_open_and_is_retried_with_a_new_audit_row(bench, 
     assert bench.erase() == []
 
 
-@pytest.mark.parametrize("point", ["sync.before_send", "sync.after_send", "sync.after_record"])
+@pytest.mark.parametrize(
+    "point", ["sync.before_send", "sync.after_send", "sync.after_record", "erasure.after_removals"]
+)
 def test_a_crash_during_removal_is_completed_without_a_second_effect(bench, receiver, point):
     request_id = bench.forget("ann")
     with crash.installed(crash.crash_at(point)), pytest.raises(crash.SimulatedCrash):
