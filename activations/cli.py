@@ -1,4 +1,5 @@
-"""`waymark syncs list|validate|sends` and `waymark sync NAME [--dry-run]`."""
+"""`waymark syncs list|validate|sends|erase`, `waymark sync NAME [--dry-run]` and
+`waymark forget`."""
 
 from __future__ import annotations
 
@@ -33,6 +34,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _project_options(sends)
     sends.set_defaults(handler=_sends)
 
+    erase = commands.add_parser("erase", help="process open erasure requests: remove, drop, audit")
+    erase.add_argument(
+        "--requests-from",
+        metavar="SCHEMA.TABLE",
+        help="first import requests landed in this relation (request_ref, requested_at, and "
+        "customer_id, email or phone)",
+    )
+    _run_options(erase, dry_run=False)
+    _project_options(erase)
+    erase.set_defaults(handler=_erase)
+
+    forget = subparsers.add_parser(
+        "forget", help="record a right-to-erasure request and process it"
+    )
+    forget.add_argument("--customer", help="the customer_id to erase")
+    forget.add_argument("--email", help="an email address of the person (stored hashed)")
+    forget.add_argument("--phone", help="a phone number of the person (stored hashed)")
+    forget.add_argument("--country", help="ISO country of a national phone number")
+    forget.add_argument("--requested-at", help="when the person asked (UTC; default now)")
+    forget.add_argument("--reference", help="the request's id in the tool it came from")
+    forget.add_argument(
+        "--record-only", action="store_true", help="record the request; process it later"
+    )
+    _run_options(forget, dry_run=False)
+    _project_options(forget)
+    forget.set_defaults(handler=_forget)
+
     sync = subparsers.add_parser("sync", help="run one sync (only what changed is sent)")
     sync.add_argument("name", help="sync name (syncs/<name>.yml)")
     _run_options(sync)
@@ -45,11 +73,12 @@ def _project_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--destinations", help="destinations file (default beside syncs/)")
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
+def _run_options(parser: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
     parser.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
     parser.add_argument("--as-of", help="consent and suppression as of this UTC time (default now)")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
-    parser.add_argument("--sample", type=int, default=3, help="payloads shown per change kind")
+    if dry_run:
+        parser.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
+        parser.add_argument("--sample", type=int, default=3, help="payloads shown per change kind")
 
 
 def _paths(args: argparse.Namespace) -> SyncPaths:
@@ -171,3 +200,75 @@ def _sends(args: argparse.Namespace) -> int:
     if not reports:
         print("no journey messages waiting", file=sys.stderr)
     return 0 if all(report.status == "success" for report in reports) else 1
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    import duckdb
+
+    from activations.erasure import ErasureRequestError, record_request
+    from activations.runs import utc_now
+    from activations.tables import ensure_tables
+
+    warehouse = _warehouse(args)
+    if not warehouse.is_file():
+        print(f"waymark forget: no warehouse at {warehouse}", file=sys.stderr)
+        return 1
+    now = utc_now()
+    try:
+        requested_at = datetime.fromisoformat(args.requested_at) if args.requested_at else now
+        with duckdb.connect(str(warehouse)) as con:
+            ensure_tables(con)
+            request_id, new = record_request(
+                con,
+                customer_id=args.customer,
+                email=args.email,
+                phone=args.phone,
+                country=args.country,
+                requested_at=requested_at,
+                received_at=now,
+                external_ref=args.reference,
+            )
+    except (ErasureRequestError, ValueError) as error:
+        print(f"waymark forget: {error}", file=sys.stderr)
+        return 1
+    state = "recorded" if new else "already recorded"
+    print(f"erasure request {request_id} {state}; syncs and sends drop the customer from now on")
+    if args.record_only:
+        return 0
+    return _erase(args)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from activations.erasure import ErasureRequestError, import_requests
+    from activations.erasure_run import process_erasures
+    from activations.runner import RunOptions
+    from activations.runs import utc_now
+    from activations.secrets import Secrets
+    from activations.tables import ensure_tables
+
+    project = _load(args)
+    warehouse = _warehouse(args)
+    if not warehouse.is_file():
+        print(f"waymark syncs erase: no warehouse at {warehouse}", file=sys.stderr)
+        return 1
+    relation = getattr(args, "requests_from", None)
+    if relation:
+        try:
+            with duckdb.connect(str(warehouse)) as con:
+                ensure_tables(con)
+                imported = import_requests(con, relation, utc_now())
+        except ErasureRequestError as error:
+            print(f"waymark syncs erase: {error}", file=sys.stderr)
+            return 1
+        print(f"{imported} new erasure request(s) imported from {relation}")
+    options = RunOptions(as_of=_as_of(args), secrets=Secrets())
+    outcomes = process_erasures(warehouse, project, options)
+    for outcome in outcomes:
+        print(outcome.summary())
+    if not outcomes:
+        print("no open erasure requests", file=sys.stderr)
+    return 0 if all(outcome.status == "processed" for outcome in outcomes) else 1

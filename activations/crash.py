@@ -6,7 +6,8 @@ with SIGKILL (in a subprocess), then run again and count effects at the destinat
 
 Points: `sync.before_send` (operations marked in flight, nothing sent), `sync.after_send`
 (destination answered, nothing recorded), `sync.after_record`, `send.before_send`,
-`send.after_send`, and inside clients `postgres.before_commit`, `files.after_delta`,
+`send.after_send`, `erasure.after_removals` (an erasure run recorded, not yet audited), and
+inside clients `postgres.before_commit`, `files.after_delta`,
 `webhook.after_request`, `smtp.after_data`, `meta.after_request`, `google_ads.after_request`,
 `hubspot.after_request`, `salesforce.after_request`, `sendgrid.after_request`,
 `twilio.after_request`.

@@ -52,6 +52,7 @@ def mark_in_flight(
             "inflight_payload": json.dumps(dict(item.op.payload), sort_keys=True),
             "inflight_run_id": item.op.run_id,
             "inflight_reason": item.reason,
+            "customer_id": item.op.customer_id,
         }
         for item in items
     ]
@@ -63,11 +64,13 @@ def mark_in_flight(
                 f"""
             insert into {STATE} (sync_name, record_key, status, version, failed_runs,
                 inflight_op_id, inflight_kind, inflight_hash, inflight_payload, inflight_run_id,
-                inflight_reason, updated_at)
+                inflight_reason, customer_id, updated_at)
             select sync_name, record_key, 'new', 0, 0, inflight_op_id, inflight_kind,
-                inflight_hash, inflight_payload, inflight_run_id, inflight_reason, ?
+                inflight_hash, inflight_payload, inflight_run_id, inflight_reason,
+                cast(customer_id as varchar), ?
             from {relation} as in_flight
             on conflict (sync_name, record_key) do update set
+                customer_id = coalesce(excluded.customer_id, sync_state.customer_id),
                 inflight_op_id = excluded.inflight_op_id,
                 inflight_kind = excluded.inflight_kind,
                 inflight_hash = excluded.inflight_hash,
@@ -87,7 +90,7 @@ def in_flight(con: duckdb.DuckDBPyConnection, sync_name: str, purpose: str) -> l
     rows = con.execute(
         f"""
         select record_key, inflight_op_id, inflight_kind, inflight_hash, inflight_payload,
-            inflight_run_id, inflight_reason, delivered_payload
+            inflight_run_id, inflight_reason, delivered_payload, customer_id
         from {STATE} where sync_name = ? and inflight_op_id is not null order by record_key
         """,
         [sync_name],
@@ -102,13 +105,14 @@ def in_flight(con: duckdb.DuckDBPyConnection, sync_name: str, purpose: str) -> l
                 json.loads(payload),
                 run_id,
                 sync_name,
-                purpose=purpose,
-                previous=json.loads(previous) if previous else None,
+                customer_id,
+                purpose,
+                json.loads(previous) if previous else None,
             ),
             payload_hash,
             reason,
         )
-        for key, op_id, kind, payload_hash, payload, run_id, reason, previous in rows
+        for key, op_id, kind, payload_hash, payload, run_id, reason, previous, customer_id in rows
     ]
 
 
@@ -199,6 +203,9 @@ def record(
                 last_error_code = excluded.last_error_code,
                 last_error_message = excluded.last_error_message,
                 delivered_payload = excluded.delivered_payload,
+                -- A quick hash describes one delivered payload (activations.plan_sql).
+                quick_hash = case when excluded.payload_hash is not distinct from
+                    sync_state.payload_hash then sync_state.quick_hash end,
                 inflight_op_id = null,
                 inflight_kind = null,
                 inflight_hash = null,
@@ -219,14 +226,16 @@ def record_drops(
     con: duckdb.DuckDBPyConnection,
     sync_name: str,
     run_id: str,
-    drops: list[tuple[str, str | None, str]],
+    drops: list[tuple[str, str | None, str, str | None]],
     now: datetime,
 ) -> None:
-    """Rows consent or suppression kept back: (record_key, payload_hash, reason). Recorded so
-    that the same drop is not logged again until the row or the reason changes."""
+    """Rows consent or suppression kept back: (record_key, payload_hash, reason, customer_id).
+    Recorded so that the same drop is not logged again until the row or the reason changes."""
     if not drops:
         return
-    rows = [{"record_key": k, "attempt_hash": h, "reason": r} for k, h, r in drops]
+    rows = [
+        {"record_key": k, "attempt_hash": h, "reason": r, "customer_id": c} for k, h, r, c in drops
+    ]
     log_rows = [
         {
             "run_id": run_id,
@@ -243,7 +252,7 @@ def record_drops(
             "error_message": None,
             "recorded_at": now,
         }
-        for key, payload_hash, reason in drops
+        for key, payload_hash, reason, _ in drops
     ]
     relation, params = rows_relation(rows)
     log_relation, log_params = rows_relation(log_rows)
@@ -253,11 +262,13 @@ def record_drops(
             (
                 f"""
             insert into {STATE} (sync_name, record_key, status, version, failed_runs,
-                attempt_hash, last_error_code, updated_at)
-            select ?, record_key, 'dropped', 0, 0, attempt_hash, reason, ?
+                attempt_hash, last_error_code, customer_id, updated_at)
+            select ?, record_key, 'dropped', 0, 0, attempt_hash, reason,
+                cast(customer_id as varchar), ?
             from {relation} as drops
             on conflict (sync_name, record_key) do update set
                 status = 'dropped',
+                customer_id = coalesce(excluded.customer_id, sync_state.customer_id),
                 attempt_hash = excluded.attempt_hash,
                 last_error_code = excluded.last_error_code,
                 last_error_message = null,
@@ -294,7 +305,8 @@ def _log_row(run_id, sync_name, key, op_id, operation, logged, outcome: Outcome,
         "ambiguous": outcome.ambiguous,
         "attempts": outcome.attempts,
         "payload_hash": outcome.item.payload_hash,
-        "error_code": None if result.ok else result.error_code,
+        # An accepted removal for consent, suppression or erasure carries its reason.
+        "error_code": outcome.item.reason if result.ok else result.error_code,
         "error_message": None if result.ok else result.error_message,
         "recorded_at": now,
     }

@@ -15,26 +15,11 @@ from typing import Any
 
 import duckdb
 
-from activations.consent import CUSTOMERS, decided_sql
+from activations.consent import CUSTOMERS
+from activations.erasure import erased_customers_sql
+from activations.plan_sql import plan_sql, state_relation
 from activations.sync_files import LoadedSync, SyncSpec, relation_parts
-from activations.tables import SCHEMA, has_delivered_payload, tables_exist
-
-# What each change is called at the destination, per sync mode.
-CREATE_KIND = {
-    "upsert": "upsert",
-    "mirror": "upsert",
-    "update_only": "update",
-    "add_only": "insert",
-}
-UPDATE_KIND = {"upsert": "upsert", "mirror": "upsert", "update_only": "update"}
-
-_EMPTY_STATE = """
-    select
-        null::varchar as sync_name, null::varchar as record_key, null::varchar as status,
-        null::varchar as payload_hash, null::integer as version, null::varchar as attempt_hash,
-        null::varchar as last_error_code, null::varchar as delivered_payload
-    where false
-"""
+from activations.tables import SCHEMA
 
 
 class PlanError(ValueError):
@@ -90,24 +75,17 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     spec, destination = loaded.spec, loaded.destination
     assert spec is not None and destination is not None
     field_types = _check_columns(con, spec)
-    _create_rows(con, spec, destination.channel)
-    _check_keys(con, spec)
+    source_rows = _check_keys(con, spec)
+    # One statement from the model to the changes; only changed rows (and rows whose drop was
+    # lifted or whose quick hash is to be remembered) are written out.
     con.execute(
-        f"create or replace temp table _sync_decided as {decided_sql('_sync_rows')}", [as_of]
+        plan_sql(spec, state_relation(con), erased_customers_sql(con)),
+        [fingerprint(loaded), spec.purpose, destination.channel, as_of, spec.name]
+        + [fingerprint(loaded), spec.name],
     )
-    state = f"({_EMPTY_STATE})"
-    if tables_exist(con):
-        state = f"{SCHEMA}.sync_state"
-        if not has_delivered_payload(con):  # an older warehouse opened read-only (dry run)
-            state = f"(select *, null::varchar as delivered_payload from {SCHEMA}.sync_state)"
-    con.execute(_diff_sql(spec, state), [fingerprint(loaded), spec.name, spec.name])
-    source_rows, unchanged = con.execute(
-        "select count(*) filter (where in_source), "
-        "count(*) filter (where in_source and change is null) from _sync_plan"
-    ).fetchone()
     rows = con.execute(
         "select record_key, change, operation, op_id, customer_id, fields, payload_hash, "
-        "drop_reason, delivered_payload from _sync_plan where change is not null "
+        "drop_reason, delivered_payload, in_source from _sync_plan where change is not null "
         "order by change, record_key"
     ).fetchall()
     changes = [
@@ -122,9 +100,15 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
             why,
             json.loads(previous) if previous else None,
         )
-        for key, change, operation, op_id, customer, fields, h, why, previous in rows
+        for key, change, operation, op_id, customer, fields, h, why, previous, _ in rows
     ]
-    return Plan(source_rows, unchanged, changes, field_types)
+    changed_in_source = sum(1 for row in rows if row[-1])
+    return Plan(source_rows, source_rows - changed_in_source, changes, field_types)
+
+
+def model_field_types(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, str]:
+    """Mapped field -> warehouse type; PlanError when the model or a column is missing."""
+    return _check_columns(con, spec)
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, str]:
@@ -157,111 +141,26 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str] | 
     return dict(rows) if rows else None
 
 
-def _create_rows(con: duckdb.DuckDBPyConnection, spec: SyncSpec, channel: str | None) -> None:
+def _check_keys(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> int:
+    """The model's row count; PlanError when a key is null or not unique."""
     schema, name = relation_parts(spec.model)
-    fields = ", ".join(
-        f'"{field}" := '
-        + (f'customer."{source[9:]}"' if source.startswith("customer.") else f'model."{source}"')
-        for field, source in spec.fields.items()
-    )
-    join = (
-        f'left join {CUSTOMERS} as customer on customer.customer_id = model."{spec.customer_id}"'
-        if any(source.startswith("customer.") for source in spec.fields.values())
-        else ""
-    )
-    con.execute(
+    total, nulls, duplicates = con.execute(
         f"""
-        create or replace temp table _sync_rows as
         select
-            cast(model."{spec.key}" as varchar) as record_key,
-            cast(model."{spec.customer_id}" as varchar) as customer_id,
-            ? as purpose,
-            cast(? as varchar) as channel,
-            cast(to_json(struct_pack({fields})) as varchar) as fields
-        from "{schema}"."{name}" as model
-        {join}
-        """,
-        [spec.purpose, channel],
-    )
-
-
-def _check_keys(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> None:
-    nulls = con.execute("select count(*) from _sync_rows where record_key is null").fetchone()
-    if nulls and nulls[0]:
-        raise PlanError(f"key: {nulls[0]} rows of {spec.model} have a null {spec.key}")
-    duplicates = con.execute(
-        "select record_key from _sync_rows group by record_key having count(*) > 1 "
-        "order by record_key limit 5"
-    ).fetchall()
+            coalesce(sum(rows), 0),
+            coalesce(sum(rows) filter (where key is null), 0),
+            list(cast(key as varchar) order by cast(key as varchar))
+                filter (where rows > 1 and key is not null)
+        from (select "{spec.key}" as key, count(*) as rows from "{schema}"."{name}" group by 1)
+        """
+    ).fetchone()
+    duplicates = (duplicates or [])[:5]
+    if nulls:
+        raise PlanError(f"key: {nulls} rows of {spec.model} have a null {spec.key}")
     if duplicates:
-        shown = ", ".join(str(row[0]) for row in duplicates)
+        shown = ", ".join(str(key) for key in duplicates)
         raise PlanError(f"key: {spec.key} is not unique in {spec.model} (for example {shown})")
-
-
-def _diff_sql(spec: SyncSpec, state: str) -> str:
-    create_kind = CREATE_KIND[spec.mode]
-    update_kind = UPDATE_KIND.get(spec.mode, "none")
-    mirror = "true" if spec.mode == "mirror" else "false"
-    updates = "false" if spec.mode == "add_only" else "true"
-    return f"""
-    create or replace temp table _sync_plan as
-    with decided as (
-        select *, md5(? || fields) as payload_hash from _sync_decided
-    ),
-
-    state as (
-        select * from {state} as state where state.sync_name = ?
-    ),
-
-    joined as (
-        select
-            coalesce(decided.record_key, state.record_key) as record_key,
-            decided.record_key is not null as in_source,
-            decided.customer_id,
-            decided.fields,
-            decided.payload_hash,
-            decided.drop_reason,
-            state.status,
-            state.payload_hash as delivered_hash,
-            state.attempt_hash,
-            state.last_error_code,
-            state.delivered_payload,
-            coalesce(state.version, 0) as version
-        from decided
-        full outer join state on state.record_key = decided.record_key
-    ),
-
-    classified as (
-        select
-            *,
-            case
-                when in_source and drop_reason is null then case
-                    when status = 'given_up' and attempt_hash = payload_hash then null
-                    when delivered_hash is null then 'create'
-                    when delivered_hash <> payload_hash and {updates} then 'update'
-                end
-                when in_source then case
-                    when {mirror} and delivered_hash is not null then 'remove'
-                    when status = 'dropped' and attempt_hash = payload_hash
-                        and last_error_code = drop_reason then null
-                    else 'drop'
-                end
-                when {mirror} and delivered_hash is not null then 'remove'
-            end as change
-        from joined
-    )
-
-    select
-        *,
-        case change
-            when 'create' then '{create_kind}'
-            when 'update' then '{update_kind}'
-            else change
-        end as operation,
-        ? || ':' || record_key || ':' || cast(version + 1 as varchar) || ':'
-            || case when change = 'remove' then 'remove' else left(payload_hash, 12) end as op_id
-    from classified
-    """
+    return total
 
 
 def undropped_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -271,3 +170,19 @@ def undropped_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
         "and change is null and status = 'dropped' and delivered_hash = payload_hash"
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def remember_quick_hashes(con: duckdb.DuckDBPyConnection, sync_name: str) -> None:
+    """After a run: the quick hash of every row of the last plan whose payload the destination
+    now holds, so that the next plan recognises it unchanged without its MD5 (see
+    `activations.plan_sql`). A run that dies first only leaves the next plan slower."""
+    con.execute(
+        f"""
+        update {SCHEMA}.sync_state as state set quick_hash = plan.quick_hash
+        from _sync_plan as plan
+        where state.sync_name = ? and state.record_key = plan.record_key
+            and state.payload_hash = plan.payload_hash and plan.quick_hash is not null
+            and state.quick_hash is distinct from plan.quick_hash
+        """,
+        [sync_name],
+    )

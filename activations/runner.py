@@ -37,7 +37,7 @@ from activations.ledger import (
     restore_undropped,
 )
 from activations.payloads import shaped_fields
-from activations.plan import Plan, plan_sync, undropped_keys
+from activations.plan import Plan, plan_sync, remember_quick_hashes, undropped_keys
 from activations.runs import RunReport, Stopwatch, finish_run, new_run_id, start_run, utc_now
 from activations.secrets import Secrets
 from activations.sync_files import LoadedSync
@@ -79,42 +79,24 @@ class LazyDestination:
 
 
 def run_sync(warehouse: Path, loaded: LoadedSync, options: RunOptions) -> RunReport:
-    spec, target = loaded.spec, loaded.destination
-    assert spec is not None and target is not None and target.connector is not None
-    connector = target.connector
+    spec = loaded.spec
+    assert spec is not None
     started = options.now()
     report = RunReport(
         new_run_id(started), spec.name, "sync", spec.destination, spec.mode, options.as_of, started
     )
-    context = SyncContext(spec.name, spec.mode, spec.key, {}, loaded.settings)
     with duckdb.connect(str(warehouse)) as con:
         ensure_tables(con)
         start_run(con, report)
-        destination: LazyDestination | None = None
-        deliverer: Deliverer | None = None
+        run: RunDelivery | None = None
         try:
-            secrets = options.secrets
-            capabilities = connector.capabilities
-            size = min(spec.batch_size or capabilities.max_batch_size, capabilities.max_batch_size)
             watch = Stopwatch(options.clock)
             plan = plan_sync(con, loaded, options.as_of)
             report.plan_seconds = watch.seconds()
-            context = replace(context, field_types=plan.field_types)
-            destination = LazyDestination(
-                lambda: connector.open(target.config, secrets, context), capabilities
-            )
-            rate = effective_rate(capabilities.rate_limit, target.config.requests_per_second)
-            deliverer = Deliverer(
-                destination,
-                options.policy,
-                Pacer(rate, options.clock, options.sleep),
-                options.sleep,
-                options.rng,
-            )
             watch = Stopwatch(options.clock)
-            run = _Run(con, spec.name, report, deliverer, secrets, spec.give_up_after_runs, options)
+            run = open_delivery(con, loaded, report, options, plan.field_types)
             replays = in_flight(con, spec.name, spec.purpose)
-            run.deliver(replays, size, replayed=True)
+            run.deliver(replays, replayed=True)
             if replays:
                 # The replays changed the state the plan was made from.
                 plan = plan_sync(con, loaded, options.as_of)
@@ -125,25 +107,55 @@ def run_sync(warehouse: Path, loaded: LoadedSync, options: RunOptions) -> RunRep
                 con,
                 spec.name,
                 report.run_id,
-                [(c.record_key, c.payload_hash, c.drop_reason) for c in drops],
+                [(c.record_key, c.payload_hash, c.drop_reason, c.customer_id) for c in drops],
                 options.now(),
             )
+            capabilities = run.deliverer.destination.capabilities
             operations = _operations(plan, report.run_id, spec.name, spec.purpose, capabilities)
-            run.deliver(operations, size)
-            destination.finish(report.run_id)
+            run.deliver(operations)
+            run.deliverer.destination.finish(report.run_id)
+            remember_quick_hashes(con, spec.name)
             report.deliver_seconds = watch.seconds()
         except Exception as error:  # recorded on the run; a crash (BaseException) is not caught
             report.error = options.secrets.redact(f"{type(error).__name__}: {error}")
         finally:
-            if destination is not None:
-                destination.close()
-        if deliverer is not None:
-            report.requests = deliverer.stats.requests
-            report.request_retries = deliverer.stats.retries
+            if run is not None:
+                run.close()
         report.conclude()
         report.finished_at = options.now()
         finish_run(con, report)
     return report
+
+
+def open_delivery(
+    con: duckdb.DuckDBPyConnection,
+    loaded: LoadedSync,
+    report: RunReport,
+    options: RunOptions,
+    field_types: dict[str, str],
+) -> RunDelivery:
+    """A sync's destination (connected on its first batch), paced and retried, recording into
+    `report`. Sync runs and erasure runs deliver through this one path."""
+    spec, target = loaded.spec, loaded.destination
+    assert spec is not None and target is not None and target.connector is not None
+    connector, secrets = target.connector, options.secrets
+    capabilities = connector.capabilities
+    context = SyncContext(spec.name, spec.mode, spec.key, field_types, loaded.settings)
+    destination = LazyDestination(
+        lambda: connector.open(target.config, secrets, context), capabilities
+    )
+    rate = effective_rate(capabilities.rate_limit, target.config.requests_per_second)
+    deliverer = Deliverer(
+        destination,
+        options.policy,
+        Pacer(rate, options.clock, options.sleep),
+        options.sleep,
+        options.rng,
+    )
+    size = min(spec.batch_size or capabilities.max_batch_size, capabilities.max_batch_size)
+    return RunDelivery(
+        con, spec.name, report, deliverer, secrets, spec.give_up_after_runs, options, size
+    )
 
 
 def _count_plan(report: RunReport, plan: Plan) -> None:
@@ -184,7 +196,9 @@ def _operations(
 
 
 @dataclass
-class _Run:
+class RunDelivery:
+    """Delivers a run's operations batch by batch: in flight, send, record, count."""
+
     con: duckdb.DuckDBPyConnection
     sync_name: str
     report: RunReport
@@ -192,11 +206,16 @@ class _Run:
     secrets: Secrets
     give_up_after_runs: int
     options: RunOptions
+    batch_size: int
 
-    def deliver(self, items: list[InFlight], size: int, *, replayed: bool = False) -> None:
+    def deliver(
+        self, items: list[InFlight], *, replayed: bool = False
+    ) -> list[tuple[Outcome, str]]:
+        """Each operation's outcome and the result recorded for it (sent, retry, ...)."""
         capabilities = self.deliverer.destination.capabilities
         idempotent = capabilities.idempotent
-        for batch in _chunks(items, size):
+        recorded: list[tuple[Outcome, str]] = []
+        for batch in _chunks(items, self.batch_size):
             mark_in_flight(self.con, self.sync_name, batch, self.options.now())
             crash.point("sync.before_send")
             answers = self.deliverer.deliver([item.op for item in batch])
@@ -223,7 +242,15 @@ class _Run:
             crash.point("sync.after_record")
             for outcome, result in zip(outcomes, results, strict=True):
                 self.report.count(result, outcome.ambiguous)
+                recorded.append((outcome, result))
             self.report.replayed += len(batch) if replayed else 0
+        return recorded
+
+    def close(self) -> None:
+        """Close the destination and copy the request counts onto the report."""
+        self.deliverer.destination.close()
+        self.report.requests = self.deliverer.stats.requests
+        self.report.request_retries = self.deliverer.stats.retries
 
 
 def _chunks(items: list[InFlight], size: int) -> Iterator[list[InFlight]]:

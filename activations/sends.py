@@ -30,6 +30,7 @@ from activations.consent import decided_sql
 from activations.delivery import Deliverer, Pacer, effective_rate
 from activations.destination import DestinationUnavailable, Operation
 from activations.destinations_file import ResolvedDestination
+from activations.erasure import erased_customers_sql
 from activations.ledger import CHANGELOG, keys_relation, rows_relation, transaction
 from activations.runner import LazyDestination, RunOptions
 from activations.runs import RunReport, finish_run, new_run_id, start_run
@@ -152,11 +153,8 @@ def decided_outbox_rows(con: duckdb.DuckDBPyConnection, name: str, as_of: str) -
         """,
         [name],
     )
-    cursor = con.execute(
-        f"select * from ({decided_sql('_outbox_rows', require_recipient=True)}) "
-        "order by state desc, record_key",
-        [as_of],
-    )
+    decided = decided_sql("_outbox_rows", require_recipient=True, erased=erased_customers_sql(con))
+    cursor = con.execute(f"select * from ({decided}) order by state desc, record_key", [as_of])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -6,6 +6,8 @@
 - `activations.sync_runs`: one row per run of a sync or of journey sends to one destination.
 - `activations.sync_changelog`: one row per operation outcome, with the destination's error code
   and message for every rejection and the reason for every consent or suppression drop.
+- `activations.deletion_requests`: one row per right-to-erasure request (`activations.erasure`).
+- `activations.deletion_audit`: one row per action taken for a request, per sync and record.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ DDL = (
         inflight_reason varchar,
         updated_at timestamp not null,
         delivered_payload varchar,          -- what was delivered (needs_previous destinations)
+        customer_id varchar,                -- whose record it is (erasure finds records by it)
+        quick_hash ubigint,                 -- fast hash of the delivered payload (plan_sql.py)
         primary key (sync_name, record_key)
     )
     """,
@@ -88,23 +92,85 @@ DDL = (
     """,
 )
 
+ERASURE_DDL = (
+    f"""
+    create table if not exists {SCHEMA}.deletion_requests (
+        request_id varchar primary key,
+        customer_id varchar,                -- the customer named by the request
+        email_sha256 varchar,               -- sha256 of the normalised address, never the address
+        phone_sha256 varchar,
+        email_quick ubigint,                -- DuckDB hash() of the same, to find candidates
+        phone_quick ubigint,
+        quick_canary ubigint,               -- hash() of a constant when they were computed
+        requested_at timestamp not null,    -- when the person asked
+        received_at timestamp not null,     -- when Waymark recorded it
+        source varchar not null,            -- cli, or the relation it was imported from
+        external_ref varchar,               -- the request's id in the tool it came from
+        status varchar not null,            -- open | processed
+        attempts integer not null default 0,
+        processed_at timestamp
+    )
+    """,
+    f"""
+    create table if not exists {SCHEMA}.deletion_audit (
+        request_id varchar not null,
+        customer_id varchar,
+        requested_at timestamp not null,
+        processed_at timestamp not null,
+        run_id varchar,
+        sync_name varchar not null,         -- a sync, or sends:<destination>
+        destination varchar not null,
+        record_key varchar not null,
+        action varchar not null,            -- remove | drop_message | none
+        result varchar not null,            -- removed failed retrying not_held dropped
+                                            -- manual_required
+        op_id varchar,
+        error varchar
+    )
+    """,
+)
+
+
+# Columns added after a table was first released: (table, column, type).
+ADDED_COLUMNS = (
+    ("sync_state", "delivered_payload", "varchar"),
+    ("sync_state", "customer_id", "varchar"),
+    ("sync_state", "quick_hash", "ubigint"),
+    ("deletion_requests", "email_quick", "ubigint"),
+    ("deletion_requests", "phone_quick", "ubigint"),
+    ("deletion_requests", "quick_canary", "ubigint"),
+)
+
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     if not tables_exist(con):
         for statement in DDL:
             con.execute(statement)
-    elif not has_delivered_payload(con):
-        # Warehouses created before destinations could ask for what they were last sent.
-        con.execute(f"alter table {SCHEMA}.sync_state add column delivered_payload varchar")
+    if not erasure_tables_exist(con):
+        for statement in ERASURE_DDL:
+            con.execute(statement)
+    present = set(
+        con.execute(
+            "select table_name, column_name from duckdb_columns() where schema_name = ?",
+            [SCHEMA],
+        ).fetchall()
+    )
+    for table, column, kind in ADDED_COLUMNS:
+        if (table, column) not in present:
+            con.execute(f"alter table {SCHEMA}.{table} add column {column} {kind}")
+
+
+def has_state_column(con: duckdb.DuckDBPyConnection, column: str) -> bool:
+    found = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and "
+        "table_name = 'sync_state' and column_name = ?",
+        [SCHEMA, column],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def has_delivered_payload(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "select count(*) from duckdb_columns() where schema_name = ? and "
-        "table_name = 'sync_state' and column_name = 'delivered_payload'",
-        [SCHEMA],
-    ).fetchone()
-    return bool(found and found[0])
+    return has_state_column(con, "delivered_payload")
 
 
 def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
@@ -114,3 +180,12 @@ def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
         [SCHEMA],
     ).fetchone()
     return bool(found and found[0] == 3)
+
+
+def erasure_tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and "
+        "table_name in ('deletion_requests', 'deletion_audit')",
+        [SCHEMA],
+    ).fetchone()
+    return bool(found and found[0] == 2)

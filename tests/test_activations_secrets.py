@@ -99,13 +99,18 @@ def test_secrets_appear_in_no_output(tmp_path: Path, monkeypatch, capsys) -> Non
             main(["syncs", "sends", *common]),
             main(["syncs", "list", "--syncs", str(paths.syncs)]),
         ]
-        assert codes == [0, 1, 0, 0, 0, 0]  # to_hook is partial: bob was refused
+        # An erasure whose removal is refused with the secret echoed back stays open.
+        receiver.reject_keys["ann"] = Failure(422, "bad_token", f"token {HOOK_SECRET} rejected")
+        codes.append(main(["forget", "--customer", "ann", *common]))
+        codes.append(main(["syncs", "erase", *common]))
+        assert codes == [0, 1, 0, 0, 0, 0, 1, 1]  # to_hook is partial: bob was refused
         printed = capsys.readouterr()
         assert len(sink.messages) == 1 and receiver.bad_signatures == 0
 
         texts = [printed.out, printed.err]
         with duckdb.connect(str(warehouse.path), read_only=True) as con:
-            for table in ("sync_state", "sync_runs", "sync_changelog"):
+            tables = ("sync_state", "sync_runs", "sync_changelog", "deletion_audit")
+            for table in (*tables, "deletion_requests"):
                 rows = con.execute(f"select * from activations.{table}").fetchall()
                 texts.append(repr(rows))
             logged = con.execute(
@@ -116,6 +121,7 @@ def test_secrets_appear_in_no_output(tmp_path: Path, monkeypatch, capsys) -> Non
         for secret in (HOOK_SECRET, PG_PASSWORD, MAIL_PASSWORD):
             assert secret not in everything
         assert logged == ("HTTP 422: token [redacted] rejected",)
+        assert "bad_token: HTTP 422: token [redacted] rejected" in everything  # the audit
         assert "a***@***.org" in printed.out  # the dry run printed masked payloads
     finally:
         receiver.close()

@@ -229,6 +229,8 @@ def test_withdrawn_consent_removes_the_member_in_mirror_mode(tmp_path, warehouse
         "select status, last_error_code from activations.sync_state where record_key = 'bob'"
     )
     assert state == [("dropped", "no_consent:revoked")]
+    removal = [row for row in runner.changelog() if row[:2] == ("bob", "remove")]
+    assert removal == [("bob", "remove", "sent", "no_consent:revoked", None, 1)]
 
 
 def test_add_only_never_updates_and_update_only_never_creates(tmp_path, warehouse, receiver):
@@ -281,3 +283,31 @@ def test_a_destination_that_requires_hashing_gets_normalised_sha256(tmp_path, wa
     assert receiver.records[("members_hook", "ann")] == {"email": sha256_hex("ann.lee@example.org")}
     text = dry_run_sync(warehouse.path, loaded, SAMPLE_AS_OF)
     assert "Ann.Lee" not in text and "ann.lee" not in text
+
+
+def test_quick_hashes_skip_unchanged_rows_and_never_hide_a_change(tmp_path, warehouse, receiver):
+    customers(warehouse, "ann", "bob")
+    warehouse.members(["ann", "bob"])
+    runner = Runner(project(tmp_path), warehouse, receiver)
+    runner.run()
+
+    def quick() -> dict:
+        return dict(warehouse.execute("select record_key, quick_hash from activations.sync_state"))
+
+    remembered = quick()
+    assert all(remembered.values())  # remembered for what the destination holds
+
+    warehouse.customer("bob", email="bob@second.example.org")
+    assert runner.run().planned_updates == 1
+    assert quick()["ann"] == remembered["ann"] and quick()["bob"] != remembered["bob"]
+    warehouse.customer("bob")  # back to the first payload: still a change
+    assert runner.run().planned_updates == 1
+    assert receiver.records[("members_hook", "bob")] == {"email": "bob@example.org"}
+
+    # Hashes DuckDB no longer computes the same way: rows fall back to MD5, nothing is resent,
+    # and the quick hashes are remembered again.
+    warehouse.execute("update activations.sync_state set quick_hash = 42")
+    requests = receiver.requests
+    again = runner.run()
+    assert (again.unchanged, again.requests, receiver.requests) == (2, 0, requests)
+    assert quick() == remembered

@@ -86,6 +86,10 @@ class HubSpotStandIn(StandIn):
         self.archived: dict[str, dict[str, str]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.next_id = 100
+        # (unique property, value) -> contact id, so that a batch costs its inputs, not the
+        # whole CRM; rebuilt when contacts were added or removed behind the API's back.
+        self._index: dict[tuple[str, str], str] = {}
+        self._indexed = 0
 
     @staticmethod
     def rate_limited(policy: str = "TEN_SECONDLY_ROLLING", retry_after: str | None = None):
@@ -191,12 +195,35 @@ class HubSpotStandIn(StandIn):
     def _find(self, key: str, prop: str | None) -> str | None:
         if prop is None:
             return key if key in self.contacts else None
-        wanted = key.lower() if prop == "email" else key
-        for object_id, props in self.contacts.items():
-            value = props.get(prop, "")
-            if (value.lower() if prop == "email" else value) == wanted and value:
-                return object_id
-        return None
+        wanted = _normal(prop, key)
+        if self._indexed != len(self.contacts):
+            self._rebuild_index()
+        object_id = self._index.get((prop, wanted))
+        held = self.contacts.get(object_id or "", {})
+        if object_id is None or _normal(prop, held.get(prop, "")) == wanted:
+            return object_id
+        self._rebuild_index()  # a contact was changed behind the API's back
+        return self._index.get((prop, wanted))
+
+    def _rebuild_index(self) -> None:
+        self._index = {
+            (prop, _normal(prop, value)): object_id
+            for object_id, props in self.contacts.items()
+            for prop, value in props.items()
+            if prop in self.unique and value
+        }
+        self._indexed = len(self.contacts)
+
+    def _set(self, object_id: str, props: dict[str, str], new: bool = False) -> None:
+        """Change a contact through the index."""
+        old = self.contacts.setdefault(object_id, {})
+        for prop in self.unique & props.keys():
+            if old.get(prop):
+                self._index.pop((prop, _normal(prop, old[prop])), None)
+            if props[prop]:
+                self._index[(prop, _normal(prop, props[prop]))] = object_id
+        old.update(props)
+        self._indexed += int(new)
 
     def _result(self, object_id: str, new: bool = False) -> dict[str, Any]:
         return {
@@ -231,9 +258,8 @@ class HubSpotStandIn(StandIn):
             new = object_id is None
             if new:
                 object_id, self.next_id = str(self.next_id), self.next_id + 1
-                self.contacts[object_id] = {}
             props = {**item.get("properties", {}), item["idProperty"]: str(item["id"])}
-            self.contacts[object_id].update(props)
+            self._set(object_id, props, new)
             results.append(self._result(object_id, new))
         return self._batch_reply(results, [])
 
@@ -247,7 +273,7 @@ class HubSpotStandIn(StandIn):
             if object_id is None:
                 missing.append(str(item.get("id")))
                 continue
-            self.contacts[object_id].update(item.get("properties") or {})
+            self._set(object_id, item.get("properties") or {})
             results.append(self._result(object_id))
         errors = (
             [
@@ -293,7 +319,12 @@ class HubSpotStandIn(StandIn):
         for item in inputs:
             object_id = str(item.get("id"))
             if object_id in self.contacts:
-                self.archived[object_id] = self.contacts.pop(object_id)
+                props = self.contacts.pop(object_id)
+                self.archived[object_id] = props
+                for prop in self.unique & props.keys():
+                    if self._index.get((prop, _normal(prop, props[prop]))) == object_id:
+                        del self._index[(prop, _normal(prop, props[prop]))]
+                self._indexed -= 1
         return Reply(204)
 
     # Tasks ----------------------------------------------------------------------------
@@ -347,6 +378,11 @@ class HubSpotStandIn(StandIn):
             if matches(t["properties"])
         ]
         return Reply(200, {"total": len(found), "results": found[:limit]})
+
+
+def _normal(prop: str, value: str) -> str:
+    """HubSpot matches emails case-insensitively, other unique properties exactly."""
+    return value.lower() if prop == "email" else value
 
 
 def _passes(props: dict, condition: dict) -> bool:
