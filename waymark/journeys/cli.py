@@ -1,9 +1,11 @@
-"""`waymark journeys`: validate journey files, publish their JSON Schema, preview messages."""
+"""`waymark journeys`: validate journey files, publish their JSON Schema, preview messages, and
+run the engine (`tick`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument("--html", action="store_true", help="also print email HTML bodies")
     _project_options(preview)
     preview.set_defaults(handler=_preview)
+
+    tick = commands.add_parser("tick", help="run one journey evaluation over the warehouse")
+    tick.add_argument("--as-of", help="evaluate as of this UTC time (ISO 8601; default now)")
+    tick.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
+    tick.add_argument(
+        "--lookback-hours", type=float, default=24.0, help="late-event allowance (default 24)"
+    )
+    _project_options(tick)
+    tick.set_defaults(handler=_tick)
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
@@ -101,3 +112,35 @@ def _preview(args: argparse.Namespace) -> int:
         return 1
     print(format_preview(preview, html=args.html))
     return 1 if any(send.error for send in preview.sends) else 0
+
+
+def parse_instant(text: str | None) -> datetime:
+    """An ISO 8601 instant as naive UTC; text without an offset is UTC; None is now."""
+    if text is None:
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def warehouse_path(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+
+
+def _tick(args: argparse.Namespace) -> int:
+    from waymark.journeys.engine import tick_warehouse
+    from waymark.journeys.engine.format import format_tick
+    from waymark.journeys.engine.sql import EngineError
+
+    try:
+        as_of = parse_instant(args.as_of)
+        result = tick_warehouse(
+            warehouse_path(args),
+            as_of,
+            paths=_paths(args),
+            lookback=timedelta(hours=args.lookback_hours),
+        )
+    except (EngineError, ValueError) as error:
+        print(f"waymark journeys tick: {error}", file=sys.stderr)
+        return 1
+    print(format_tick(result))
+    return 0
