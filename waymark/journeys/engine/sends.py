@@ -31,7 +31,7 @@ CONSENT = """case purpose when 'email_marketing' then c.email_marketing_consent
 
 def duration_text(value: timedelta) -> str:
     minutes = int(value.total_seconds() // 60)
-    for unit, size in (("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)):
+    for unit, size in (("d", 24 * 60), ("h", 60)):
         if minutes % size == 0:
             return f"{minutes // size}{unit}"
     return f"{minutes}m"
