@@ -51,11 +51,17 @@ def contract_columns() -> dict[str, str]:
 
 
 class EngineBench:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = root
         self.path = root / "warehouse.duckdb"
         self.journeys_dir = root / "journeys"
         self.templates_dir = root / "templates"
+        self._events = 0
+        self.report: ProjectReport | None = None
+        if not create:  # a copy of another bench's folder
+            self.con = duckdb.connect(str(self.path))
+            self.con.execute("set threads = 1")
+            return
         self.journeys_dir.mkdir(parents=True)
         self.templates_dir.mkdir()
         shutil.copy(PROJECT_ROOT / "journeys" / "_events.yml", self.journeys_dir)
@@ -78,8 +84,29 @@ class EngineBench:
             "varchar, customer_id varchar, is_active boolean, entered_at timestamp, exited_at "
             "timestamp, qualified_at timestamp, evaluated_as_of timestamp)"
         )
-        self._events = 0
-        self.report: ProjectReport | None = None
+
+    def copy_to(self, root: Path) -> EngineBench:
+        """A bench over a copy of this one's folder and warehouse, as it is now."""
+        self.con.execute("checkpoint")
+        shutil.copytree(self.root, root)
+        return EngineBench(root, create=False)
+
+    STATE_TABLES = (
+        "journey_instances",
+        "journey_step_log",
+        "journey_outbox",
+        "profile_attributes",
+        "profile_tags",
+        "journey_watermarks",
+        "journey_ticks",
+    )
+
+    def state(self) -> dict[str, list[tuple]]:
+        """Every row of every engine table, in a stable order."""
+        return {
+            table: self.query(f"select * from journeys.{table} order by all")
+            for table in self.STATE_TABLES
+        }
 
     def close(self) -> None:
         self.con.close()
