@@ -56,19 +56,14 @@ def apply_moves(ctx: TickContext) -> int:
         return 0
     b = Binder()
     as_of = b.timestamp(ctx.as_of)
-    batch = ctx.next_batch()
+    batch, exits = ctx.next_batch(), ctx.next_batch()
     ctx.run(
         f"""
         insert into _log
         select {batch}, instance_id, from_step, action, reason, disposition,
             case when outcome = 'move' then next_step end, detail, clock
         from _moves where action is not null
-        """
-    )
-    exits = ctx.next_batch()
-    ctx.run(
-        f"""
-        insert into _log
+        union all
         select {exits}, instance_id, from_step, 'exited', exit_reason, null, null, null, clock
         from _moves where outcome = 'exit' and action is distinct from 'exited'
         """
@@ -123,7 +118,7 @@ def _evaluate(ctx: TickContext, plan: JourneyPlan, step_id: str) -> None:
     step, b = plan.step(step_id), Binder()
     if isinstance(step, SendStep):
         send = step.send
-        ctx.run(
+        ctx.held_sends += ctx.count(
             f"""
             insert into _sends
             select w.instance_id, w.journey, {b.bind(step.id)}, w.customer_id,

@@ -61,6 +61,7 @@ class TickContext:
     work_counts: dict[str, int] = field(default_factory=dict)
     """journey -> instances in `_work` after enrolment."""
     pending_moves: int = 0
+    held_sends: int = 0
     written: set[str] = field(default_factory=set)
     """Scratch tables that received rows (the rest need no write-back)."""
     batch: int = 0

@@ -12,8 +12,6 @@ rejected when a later tick's window sees it again: ticks can overlap without dou
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.schedule import latest_fire
@@ -28,10 +26,13 @@ CANDIDATE_COLUMNS = """
 
 
 def enrol(ctx: TickContext) -> None:
+    b = Binder()
+    selects = [_candidates(ctx, plan, b) for plan in ctx.plans.values() if plan.journey.enabled]
+    selects = [select for select in selects if select]
+    if not selects:
+        return
     ctx.run(f"create or replace temp table _candidates ({CANDIDATE_COLUMNS})")
-    for plan in ctx.plans.values():
-        if plan.journey.enabled:
-            _candidates(ctx, plan)
+    ctx.run(f"insert into _candidates {' union all '.join(selects)}", b)
     instances, b = ctx.tables.instances, Binder()
     as_of = b.timestamp(ctx.as_of)
     ctx.run(
@@ -100,71 +101,52 @@ def enrol(ctx: TickContext) -> None:
     ctx.run("drop table _entrants")
 
 
-def _candidates(ctx: TickContext, plan: JourneyPlan) -> None:
-    entry, b = plan.journey.entry, Binder()
+def _candidates(ctx: TickContext, plan: JourneyPlan, b: Binder) -> str | None:
+    """The SELECT of the journey's entry candidates in its window, or None."""
+    entry = plan.journey.entry
     journey, start = b.bind(plan.name), b.timestamp(ctx.windows[plan.name])
-    as_of = b.timestamp(ctx.as_of)
     if isinstance(entry, EventEntry):
         if not any(ctx.event_counts.get(name) for name in entry.event):
-            return
+            return None
         kinds: dict[str, str] = {}
         for name in entry.event:
             kinds.update(plan.property_kinds(name))
         key = plan.journey.instance_property
         key_sql = f"json_extract_string(e.properties, '$.{key}')" if key else "null"
-        ctx.run(
-            f"""
-            insert into _candidates
+        return f"""
             select {journey}, e.customer_id, {key_sql}, 'event', e.event_id, e.event,
                 e.event_id, e.properties, e.occurred_at
             from _events as e
             where e.event in ({b.names(entry.event)}) and e.occurred_at > {start}
                 and {filter_sql(b, "e", entry.where, kinds)}
                 and {key_sql + " is not null" if key else "true"}
-            """,
-            b,
-        )
-    elif isinstance(entry, AudienceEntry):
-        ctx.run(
-            f"""
-            insert into _candidates
+        """
+    if isinstance(entry, AudienceEntry):
+        return f"""
             select {journey}, m.customer_id, null, 'audience', m.membership_id,
                 null, null, null, m.entered_at
             from {ctx.tables.memberships} as m
             where m.audience_name = {b.bind(entry.audience)}
-                and m.entered_at > {start} and m.entered_at <= {as_of}
-            """,
-            b,
-        )
-    elif isinstance(entry, ScheduleEntry):
-        # The latest firing in the window; earlier missed firings collapse into it, and one
-        # already entered is recognised by its entry_ref.
-        schedule = entry.schedule
-        fired = latest_fire(schedule.cron, schedule.timezone, ctx.windows[plan.name], ctx.as_of)
-        if fired is not None:
-            _schedule_candidates(ctx, plan, entry, fired)
-
-
-def _schedule_candidates(
-    ctx: TickContext, plan: JourneyPlan, entry: ScheduleEntry, fired: datetime
-) -> None:
-    b = Binder()
+                and m.entered_at > {start} and m.entered_at <= {b.timestamp(ctx.as_of)}
+        """
+    assert isinstance(entry, ScheduleEntry)
+    # The latest firing in the window; earlier missed firings collapse into it, and one
+    # already entered is recognised by its entry_ref.
+    schedule = entry.schedule
+    fired = latest_fire(schedule.cron, schedule.timezone, ctx.windows[plan.name], ctx.as_of)
+    if fired is None:
+        return None
     at = b.timestamp(fired)
-    audience = entry.schedule.audience
-    if audience:
+    if schedule.audience:
         who = (
             f"select distinct customer_id from {ctx.tables.memberships} "
-            f"where audience_name = {b.bind(audience)} and entered_at <= {at} "
+            f"where audience_name = {b.bind(schedule.audience)} and entered_at <= {at} "
             f"and (exited_at is null or exited_at > {at})"
         )
     else:
         who = f"select customer_id from {ctx.tables.customers}"
     ref = b.bind(f"schedule:{fired:%Y-%m-%dT%H:%M:%S}")
-    ctx.run(
-        f"""
-        insert into _candidates
-        select {b.bind(plan.name)}, customer_id, null, 'schedule', {ref}, null, null, null, {at}
+    return f"""
+        select {journey}, customer_id, null, 'schedule', {ref}, null, null, null, {at}
         from ({who})
-        """,
-        b,
-    )
+    """

@@ -76,8 +76,9 @@ def _rules(ctx: TickContext) -> None:
 
 def decide_sends(ctx: TickContext) -> bool:
     """Decide every held send; False when there were none."""
-    if not ctx.scalar("select count(*) from _sends"):
+    if not ctx.held_sends:
         return False
+    ctx.held_sends = 0
     _rules(ctx)
     b = Binder()
     as_of = b.timestamp(ctx.as_of)

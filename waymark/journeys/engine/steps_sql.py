@@ -11,6 +11,7 @@ from the right moment.
 from __future__ import annotations
 
 from waymark.journeys.engine.context import TickContext
+from waymark.journeys.engine.keys import keyed_sql
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sql import (
     Binder,
@@ -135,8 +136,7 @@ def _wait_until_event(
     wait, as_of = step.wait_until_event, b.timestamp(ctx.as_of)
     timeout = f"w.step_entered_at + {b.interval(wait.timeout)}"
     kinds = plan.property_kinds(wait.event)
-    key = plan.keyed_property(wait.event)
-    keyed = f"json_extract_string(e.properties, '$.{key}') = w.instance_key" if key else "true"
+    keyed = keyed_sql(plan, wait.event)
     return f"""
         with hits as (
             select w.instance_id, min({{'at': e.occurred_at, 'id': e.event_id}}) as hit
@@ -144,7 +144,9 @@ def _wait_until_event(
             inner join _events as e on e.customer_id = w.customer_id
                 and e.event = {b.bind(wait.event)}
             where {scope(b, plan, step)}
-                and e.occurred_at >= w.step_entered_at
+                -- Strictly after: the event that ended the previous wait (the instance's
+                -- clock is its time) must not end this one too.
+                and e.occurred_at > w.step_entered_at
                 and e.occurred_at <= least({timeout}, {as_of})
                 and e.event_id is distinct from w.entry_event_id
                 and {keyed} and {filter_sql(b, "e", wait.where, kinds)}
