@@ -47,6 +47,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _project_options(tick)
     tick.set_defaults(handler=_tick)
 
+    simulate = commands.add_parser(
+        "simulate", help="replay history through a journey without sending anything"
+    )
+    simulate.add_argument("journey", help="journey name")
+    simulate.add_argument("--from", dest="start", required=True, help="first tick (ISO 8601, UTC)")
+    simulate.add_argument("--to", dest="end", required=True, help="last tick (ISO 8601, UTC)")
+    simulate.add_argument("--every", default="1h", help="tick interval such as 15m, 1h (default)")
+    simulate.add_argument("--warehouse", help="DuckDB file, read only (default <home>/...)")
+    simulate.add_argument(
+        "--output", help="would-send list, JSON lines (default <home>/outputs/simulate_*.jsonl)"
+    )
+    _project_options(simulate)
+    simulate.set_defaults(handler=_simulate)
+
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journeys", help="journeys folder (default journeys/)")
@@ -96,15 +110,11 @@ def _schema(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     from waymark.journeys.preview import PreviewError, preview_journey
     from waymark.journeys.preview_format import format_preview
-    from waymark.journeys.validation import validate_project
 
-    report = validate_project(_paths(args))
-    journey = next((j for j in report.journeys if j.name == args.journey), None)
+    report, journey = _journey_or_report(args)
     if journey is None:
-        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
-        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
         return 1
-    warehouse = Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    warehouse = warehouse_path(args)
     try:
         preview = preview_journey(journey, report.project, warehouse, args.customer)
     except PreviewError as error:
@@ -143,4 +153,45 @@ def _tick(args: argparse.Namespace) -> int:
         print(f"waymark journeys tick: {error}", file=sys.stderr)
         return 1
     print(format_tick(result))
+    return 0
+
+
+def _journey_or_report(args: argparse.Namespace):  # noqa: ANN202 - (report, journey) or None
+    from waymark.journeys.validation import validate_project
+
+    report = validate_project(_paths(args))
+    journey = next((j for j in report.journeys if j.name == args.journey), None)
+    if journey is None:
+        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
+        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
+    return report, journey
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from waymark.journeys.engine.simulate import format_simulation, simulate, write_would_send
+    from waymark.journeys.engine.sql import EngineError
+    from waymark.journeys.types import parse_duration
+
+    report, journey = _journey_or_report(args)
+    if journey is None:
+        return 1
+    try:
+        start, end = parse_instant(args.start), parse_instant(args.end)
+        result = simulate(
+            warehouse_path(args),
+            journey,
+            report.project,
+            start,
+            end,
+            every=parse_duration(args.every),
+        )
+    except (EngineError, ValueError) as error:
+        print(f"waymark journeys simulate: {error}", file=sys.stderr)
+        return 1
+    home = WaymarkHome.resolve(args.home)
+    default = f"simulate_{journey.name}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}.jsonl"
+    output = Path(args.output) if args.output else home.outputs / default
+    write_would_send(result, output)
+    print(format_simulation(result))
+    print(f"\nwould-send list: {output} ({result.sends:,} messages)")
     return 0
