@@ -61,6 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _project_options(simulate)
     simulate.set_defaults(handler=_simulate)
 
+    journey_map = commands.add_parser(
+        "map", help="draw a journey (Mermaid, SVG, HTML) with live counts per step"
+    )
+    journey_map.add_argument("journey", help="journey name")
+    journey_map.add_argument("--warehouse", help="DuckDB file, read only (default <home>/...)")
+    journey_map.add_argument("--no-counts", action="store_true", help="structure only")
+    journey_map.add_argument("--output", help="folder for the files (default <home>/outputs)")
+    _project_options(journey_map)
+    journey_map.set_defaults(handler=_map)
+
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journeys", help="journeys folder (default journeys/)")
@@ -194,4 +204,23 @@ def _simulate(args: argparse.Namespace) -> int:
     write_would_send(result, output)
     print(format_simulation(result))
     print(f"\nwould-send list: {output} ({result.sends:,} messages)")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from waymark.journeys.engine.journey_svg import write_map
+    from waymark.journeys.engine.sql import EngineError
+
+    _, journey = _journey_or_report(args)
+    if journey is None:
+        return 1
+    output = Path(args.output) if args.output else WaymarkHome.resolve(args.home).outputs
+    warehouse = None if args.no_counts else warehouse_path(args)
+    try:
+        files, text = write_map(journey, output, warehouse)
+    except EngineError as error:
+        print(f"waymark journeys map: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    print("wrote " + ", ".join(str(path) for path in files), file=sys.stderr)
     return 0
