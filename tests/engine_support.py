@@ -169,6 +169,48 @@ class EngineBench:
             list(row.values()),
         )
 
+    def many_customers(self, count: int, seed: int, zones: list[str | None]) -> None:
+        """`count` customers `p0`, `p1`, ... with time zones drawn from `zones` by a hash of
+        `seed`, every consent granted; inserted in one statement."""
+        self.con.execute(
+            """
+            insert into marts.customers (customer_id, first_name, email, phone, timezone,
+                lifecycle_stage, email_marketing_consent, sms_marketing_consent,
+                ads_personalisation_consent, order_count, revenue, first_seen_at, last_seen_at,
+                lifecycle_stage_since)
+            select 'p' || i, 'P' || i, 'p' || i || '@example.org', '+1555' || i,
+                list_extract($zones, 1 + (hash($seed, i) % len($zones))::integer),
+                'lead', 'granted', 'granted', 'granted', 0, 0, $t0, $t0, $t0
+            from range($count) as r(i)
+            """,
+            {"zones": zones, "seed": seed, "count": count, "t0": T0},
+        )
+
+    def many_events(
+        self, event_type: str, count: int, seed: int, per_customer: int, minutes: int
+    ) -> None:
+        """Up to `per_customer` events of `event_type` per customer, each with its own ticket id,
+        at hashed minutes within `minutes` after T0."""
+        self.con.execute(
+            """
+            insert into marts.customer_events (event_id, customer_id, event_type, event_name,
+                properties, occurred_at)
+            select $type || ':' || i || ':' || k, 'p' || i, $type, 'x',
+                '{"ticket_id": "' || $type || i || '_' || k || '"}',
+                $t0 + to_minutes((hash($seed, i, k, 1) % $minutes)::bigint)
+            from range($count) as c(i), range($per) as n(k)
+            where hash($seed, i, k) % 2 = 0
+            """,
+            {
+                "type": event_type,
+                "count": count,
+                "per": per_customer,
+                "seed": seed,
+                "minutes": minutes,
+                "t0": T0,
+            },
+        )
+
     def customers(self, ids: Iterable[str], **values: Any) -> None:
         for customer_id in ids:
             self.customer(customer_id, **values)
