@@ -60,8 +60,14 @@ class TickContext:
     """catalogue event -> rows in `_events`, so journeys with nothing to read skip their SQL."""
     work_counts: dict[str, int] = field(default_factory=dict)
     """journey -> instances in `_work` after enrolment."""
+
+    @property
+    def work_size(self) -> int:
+        return sum(self.work_counts.values())
+
     pending_moves: int = 0
     held_sends: int = 0
+    logged: int = 0
     written: set[str] = field(default_factory=set)
     """Scratch tables that received rows (the rest need no write-back)."""
     batch: int = 0
@@ -76,6 +82,12 @@ class TickContext:
         used = set(_PARAMETER.findall(sql))
         params = {name: value for name, value in binder.params.items() if name in used}
         return self.con.execute(sql, params) if params else self.con.execute(sql)
+
+    def rebuild_work(self, select: str, binder: Binder | None = None) -> None:
+        """Replace `_work` by a query over it. Built under another name first: replacing a
+        table with a query that is still reading it loses rows once it spans row groups."""
+        self.run(f"create or replace temp table _work_next as {select}", binder)
+        self.run("drop table _work; alter table _work_next rename to _work")
 
     def count(self, sql: str, binder: Binder | None = None) -> int:
         """Run an INSERT and return how many rows it inserted."""

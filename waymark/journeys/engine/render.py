@@ -47,7 +47,7 @@ def context_rows(
             w.variant, w.entry_event, w.entry_properties, c.*
         from ({relation}) as r
         inner join _work as w on w.instance_id = r.instance_id
-        left join {ctx.tables.customers} as c on c.customer_id = w.customer_id
+        left join _customers as c on c.customer_id = w.customer_id
         order by r.instance_id
         """,
         binder,

@@ -101,7 +101,7 @@ def decide_sends(ctx: TickContext) -> bool:
                 date_trunc('day', {local}) + to_minutes(cast(win.start_min as bigint))
                     as day_start
             from _sends as s
-            left join {ctx.tables.customers} as c on c.customer_id = s.customer_id
+            left join _customers as c on c.customer_id = s.customer_id
             left join _zones as z on z.name = c.timezone
             left join _windows as win on win.journey = s.journey
         ),

@@ -55,7 +55,7 @@ def zone_sql(b: Binder, plan: JourneyPlan) -> str:
 
 def customers_join(ctx: TickContext) -> str:
     return (
-        f"left join {ctx.tables.customers} as c on c.customer_id = w.customer_id "
+        "left join _customers as c on c.customer_id = w.customer_id "
         "left join _zones as z on z.name = c.timezone"
     )
 

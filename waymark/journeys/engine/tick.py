@@ -1,15 +1,17 @@
 """`tick(as_of)`: one evaluation of every journey over the warehouse, as of an injected time.
 
-A tick, in one transaction:
+A tick:
 1. reads each journey's event window and the instances that need looking at;
 2. enrols new entrants (entry events, audience memberships, schedules);
 3. applies global exits, then goals;
 4. advances instances round by round and decides sends together (priority, caps, quiet hours);
-5. writes instances, step log, outbox, profile attributes and tags, watermarks, and a summary.
+5. writes instances, step log, outbox, profile attributes and tags, watermarks, and a summary,
+   in one transaction.
 
-All or nothing: a crash anywhere before the commit leaves the tables as they were, and the
-next tick redoes the work; after the commit, running the same as_of again finds nothing new
-(every instance is waiting past as_of, and every entry in the window is already recognised).
+Steps 1-4 work in temporary tables only, so the journey tables change all at once or not at
+all: a crash anywhere before the commit leaves them as they were, and the next tick redoes the
+work; after the commit, running the same as_of again finds nothing new (every instance is
+waiting past as_of, and every entry in the window is already recognised).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sends import decide_sends
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import Tables, ensure_state
-from waymark.journeys.engine.write import write_results
+from waymark.journeys.engine.write import prepare_writes, write_results
 from waymark.journeys.journey import Journey
 from waymark.journeys.references import Project
 
@@ -104,17 +106,25 @@ def tick(
     ctx = TickContext(
         con, tables or Tables(), naive_utc(as_of), plans_for(journeys, project), lookback
     )
-    con.begin()
+    crash.point("tick.begin")
+    ensure_state(con, ctx.tables)
     try:
-        crash.point("tick.begin")
-        ensure_state(con, ctx.tables)
+        # Everything up to the writes happens in temporary tables, outside any transaction:
+        # DuckDB 2.0 loses rows of large temporary tables created inside a transaction on a
+        # file database, and nothing persistent changes before the write transaction anyway.
         result = _evaluate(ctx)
-        crash.point("tick.before_commit")
+        prepare_writes(ctx)
+        con.begin()
+        try:
+            write_results(ctx)
+            _record_tick(ctx, result)
+            crash.point("tick.before_commit")
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
+    finally:
         ctx.drop_scratch()
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
     crash.point("tick.after_commit")
     return result
 
@@ -137,10 +147,7 @@ def _evaluate(ctx: TickContext) -> TickResult:
         run_rounds(ctx)
         if not decide_sends(ctx):
             break
-    write_results(ctx)
-    result = _result(ctx)
-    _record_tick(ctx, result)
-    return result
+    return _result(ctx)
 
 
 def _result(ctx: TickContext) -> TickResult:

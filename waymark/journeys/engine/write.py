@@ -14,8 +14,9 @@ from waymark.journeys.engine.state import INSTANCE_COLUMNS
 INSTANCE_NAMES = [line.split()[0] for line in INSTANCE_COLUMNS.strip().splitlines() if line.strip()]
 
 
-def write_results(ctx: TickContext) -> None:
-    t, b = ctx.tables, Binder()
+def prepare_writes(ctx: TickContext) -> None:
+    """Number the transitions and settle `_work` (scratch tables only)."""
+    b = Binder()
     as_of = b.timestamp(ctx.as_of)
     ctx.run(
         """
@@ -28,16 +29,28 @@ def write_results(ctx: TickContext) -> None:
         """
     )
     logged = ctx.scalar("select count(*) from _log_final")
-    if logged:
-        ctx.run(
-            f"""
-            update _work set transitions = n.last_seq, dirty = true, updated_at = {as_of}
-            from (select instance_id, max(seq) as last_seq from _log_final group by 1) as n
-            where _work.instance_id = n.instance_id
-            """,
-            b,
+    ctx.rebuild_work(
+        f"""
+        select w.* replace (
+            coalesce(n.last_seq, w.transitions) as transitions,
+            w.dirty or n.last_seq is not null as dirty,
+            case when w.dirty or n.last_seq is not null then {as_of} else w.updated_at end
+                as updated_at
         )
-    ctx.run(f"update _work set updated_at = {as_of} where dirty", b)
+        from _work as w
+        left join (select instance_id, max(seq) as last_seq from _log_final group by 1) as n
+            on n.instance_id = w.instance_id
+        """,
+        b,
+    )
+    ctx.logged = int(logged or 0)
+
+
+def write_results(ctx: TickContext) -> None:
+    """Every write to the journey tables, inside the caller's transaction."""
+    t, b = ctx.tables, Binder()
+    as_of = b.timestamp(ctx.as_of)
+    logged = ctx.logged
     crash.point("tick.before_write")
     names = ", ".join(INSTANCE_NAMES)
     ctx.run(f"insert into {t.instances} ({names}) select {names} from _work where is_new")
