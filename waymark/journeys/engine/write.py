@@ -67,7 +67,7 @@ def write_results(ctx: TickContext) -> None:
                 reason, disposition, next_step, detail, occurred_at, tick_as_of)
             select journey, instance_id, seq, customer_id, step_id, action, reason,
                 disposition, next_step, detail, occurred_at, {as_of}
-            from _log_final order by instance_id, seq
+            from _log_final
             """,
             b,
         )
@@ -80,7 +80,7 @@ def write_results(ctx: TickContext) -> None:
                 queued_at)
             select idempotency_key, customer_id, channel, destination, template, purpose,
                 payload, 'pending', journey, instance_id, step_id, variant, queued_at
-            from _outbox_new order by idempotency_key
+            from _outbox_new
             """
         )
     crash.point("tick.after_outbox")
