@@ -257,3 +257,55 @@ def test_a_late_event_within_the_lookback_still_enters(bench: EngineBench) -> No
     bench.event("c1", T0 - 30 * H, "ticket_opened", "x", ticket_id="too_late")
     bench.tick(T0 + 2 * H)
     assert len(bench.outbox()) == 1
+
+
+def test_schedule_entry_fires_once_per_firing_for_current_members(bench: EngineBench) -> None:
+    bench.journey(
+        """
+        name: weekly
+        description: every Monday at 09:00 Berlin time, current VIPs
+        entry:
+          schedule: {cron: "0 9 * * mon", timezone: Europe/Berlin, audience: vip_lookalike_seed}
+        re_entry: {mode: every_time}
+        steps:
+          - {id: hold, wait: {duration: 1h}}
+        """
+    )
+    bench.customers(["member", "former", "later"])
+    bench.join("vip_lookalike_seed", "member", T0 - 10 * D)
+    bench.join("vip_lookalike_seed", "former", T0 - 10 * D)
+    bench.leave("vip_lookalike_seed", "former", T0 - 5 * D)
+    bench.join("vip_lookalike_seed", "later", T0 + 2 * D)
+    monday = datetime(2026, 6, 15, 7, 0)  # 09:00 in Berlin (summer time)
+    bench.tick(monday - timedelta(minutes=1))
+    assert bench.query("select count(*) from journeys.journey_instances") == [(0,)]
+    bench.tick(monday)
+    bench.tick(monday + H)  # the same firing again within the window: recognised
+    rows = bench.query("select customer_id, entry_ref, entered_at from journeys.journey_instances")
+    assert rows == [("member", "schedule:2026-06-15T07:00:00", monday)]
+    bench.tick(monday + 7 * D)
+    members = bench.query(
+        "select customer_id from journeys.journey_instances where entered_at = ? order by 1",
+        [monday + 7 * D],
+    )
+    assert members == [("later",), ("member",)]
+
+
+@pytest.mark.parametrize(
+    ("cron", "after", "until", "expected"),
+    [
+        ("*/15 * * * *", datetime(2026, 6, 16, 11), datetime(2026, 6, 16, 12, 7), (12, 0)),
+        ("@daily", datetime(2026, 6, 10), datetime(2026, 6, 16, 12), (0, 0)),
+        ("30 8 1,15 * *", datetime(2026, 6, 1), datetime(2026, 6, 16, 12), (8, 30)),
+        ("0 18 * * 1-5", datetime(2026, 6, 13), datetime(2026, 6, 15, 19), (18, 0)),
+    ],
+)
+def test_latest_schedule_firing(cron: str, after, until, expected) -> None:
+    from waymark.journeys.engine.schedule import latest_fire
+
+    fired = latest_fire(cron, "UTC", after, until)
+    assert fired is not None and (fired.hour, fired.minute) == expected
+    assert after < fired <= until
+    if cron == "0 18 * * 1-5":  # weekdays only: nothing over the weekend of the 13th
+        assert fired.day == 15
+        assert latest_fire(cron, "UTC", datetime(2026, 6, 13), datetime(2026, 6, 14, 23)) is None

@@ -147,6 +147,8 @@ def warehouse_path(args: argparse.Namespace) -> Path:
 
 
 def _tick(args: argparse.Namespace) -> int:
+    import duckdb
+
     from waymark.journeys.engine import tick_warehouse
     from waymark.journeys.engine.format import format_tick
     from waymark.journeys.engine.sql import EngineError
@@ -159,7 +161,7 @@ def _tick(args: argparse.Namespace) -> int:
             paths=_paths(args),
             lookback=timedelta(hours=args.lookback_hours),
         )
-    except (EngineError, ValueError) as error:
+    except (EngineError, ValueError, duckdb.Error) as error:
         print(f"waymark journeys tick: {error}", file=sys.stderr)
         return 1
     print(format_tick(result))
@@ -178,6 +180,8 @@ def _journey_or_report(args: argparse.Namespace):  # noqa: ANN202 - (report, jou
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    import duckdb
+
     from waymark.journeys.engine.simulate import format_simulation, simulate, write_would_send
     from waymark.journeys.engine.sql import EngineError
     from waymark.journeys.types import parse_duration
@@ -195,7 +199,7 @@ def _simulate(args: argparse.Namespace) -> int:
             end,
             every=parse_duration(args.every),
         )
-    except (EngineError, ValueError) as error:
+    except (EngineError, ValueError, duckdb.Error) as error:
         print(f"waymark journeys simulate: {error}", file=sys.stderr)
         return 1
     home = WaymarkHome.resolve(args.home)
