@@ -309,3 +309,34 @@ def test_latest_schedule_firing(cron: str, after, until, expected) -> None:
     if cron == "0 18 * * 1-5":  # weekdays only: nothing over the weekend of the 13th
         assert fired.day == 15
         assert latest_fire(cron, "UTC", datetime(2026, 6, 13), datetime(2026, 6, 14, 23)) is None
+
+
+EDITED = """
+    name: edited
+    description: a journey whose file changes while customers are in it
+    enabled: {enabled}
+    entry: {{audience: new_leads_no_purchase_7d}}
+    steps:
+{steps}
+"""
+
+
+def test_a_disabled_journey_admits_nobody_and_an_edited_one_exits_orphans(
+    bench: EngineBench,
+) -> None:
+    steps = "      - {id: first, wait: {duration: 1h}}\n      - {id: second, wait: {duration: 1h}}"
+    bench.journey(EDITED.format(enabled="true", steps=steps))
+    bench.customers(["early", "late"])
+    bench.join("new_leads_no_purchase_7d", "early", T0)
+    bench.tick(T0)
+    bench.journey(EDITED.format(enabled="false", steps=steps))
+    bench.join("new_leads_no_purchase_7d", "late", T0 + H)
+    bench.tick(T0 + H)  # disabled: "late" does not enter, "early" carries on
+    assert [
+        row[0] for row in bench.query("select customer_id from journeys.journey_instances")
+    ] == ["early"]
+    assert bench.instance("early")["current_step"] == "second"
+    bench.journey(EDITED.format(enabled="true", steps="      - {id: first, wait: {duration: 1h}}"))
+    bench.tick(T0 + 2 * H)
+    assert bench.instance("early")["exit_reason"] == "step_removed"
+    assert bench.log("early")[-1] == ("second", "exited", "step_removed")
