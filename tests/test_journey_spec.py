@@ -116,8 +116,16 @@ def test_every_example_journey_validates_against_the_project() -> None:
     report = validate_project()
     assert report.issues == [], "\n".join(str(issue) for issue in report.issues)
     names = {journey.name for journey in report.journeys}
-    assert {"cart_abandonment", "lead_nurture", "csat_service_recovery"} <= names
-    assert len(names) >= 4
+    shipped = {
+        "cart_abandonment",
+        "welcome_series",
+        "high_value_winback",
+        "post_purchase_survey",
+        "repeat_caller",
+        "vip_ads",
+        "csat_service_recovery",
+    }
+    assert shipped <= names
 
 
 def test_example_files_point_editors_at_the_schema() -> None:
@@ -285,21 +293,23 @@ def test_a_journey_built_in_python_checks_its_graph_too() -> None:
 
 def test_the_model_exposes_typed_values() -> None:
     cart = load_journey(JOURNEYS / "cart_abandonment.yml")
-    assert isinstance(cart.entry, EventEntry) and cart.entry.event == "product_added"
+    assert isinstance(cart.entry, EventEntry)
+    assert cart.entry.event == ("product_added", "checkout_started")
     assert cart.instance_property == "cart_id"
     assert cart.split_salt == "cart_abandonment"
     assert cart.goal is not None and cart.goal.within == timedelta(days=7)
     assert cart.send_window is not None and cart.send_window.end == time(21, 0)
     assert isinstance(cart.steps[0], HoldoutStep) and cart.steps[0].holdout.percent == 10
-    wait = cart.step("give_checkout_time")
-    assert isinstance(wait, WaitStep) and wait.wait.duration == timedelta(hours=2)
-    assert cart.successors("wait_for_checkout") == [
-        ("on_event", "give_checkout_time"),
-        ("on_timeout", "choose_reminder"),
-    ]
-    assert cart.successors("hold_out") == [("next", "wait_for_checkout"), ("control", None)]
+    wait = cart.step("an_hour")
+    assert isinstance(wait, WaitStep) and wait.wait.duration == timedelta(hours=1)
+    assert cart.successors("hold_out") == [("next", "an_hour"), ("control", None)]
     assert cart.successors("sms_reminder") == [("next", "no_order")]
     assert cart.successors("no_order") == []
+    survey = load_journey(JOURNEYS / "post_purchase_survey.yml")
+    assert survey.successors("detractor_reply") == [
+        ("on_event", "senior_agent_task"),
+        ("on_timeout", "satisfied"),
+    ]
     recovery = load_journey(JOURNEYS / "csat_service_recovery.yml")
     assert isinstance(recovery.entry, EventEntry) and recovery.entry.where is not None
     assert recovery.entry.where.predicates() == [PropertyPredicate("csat_score", "lte", 2)]

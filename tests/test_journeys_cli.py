@@ -43,12 +43,15 @@ def entering_customers(warehouse: Path, journey: Journey, project: Project) -> l
         )
         return [row[0] for row in read(warehouse, sql, [entry.audience])]
     assert isinstance(entry, EventEntry)
-    match = project.catalogue.events[entry.event].match
-    sql = (
-        "select customer_id, properties from marts.customer_events"
-        " where event_type = ? and (? is null or event_name = ?) order by customer_id, event_id"
-    )
-    rows = read(warehouse, sql, [match.event_type, match.event_name, match.event_name])
+    rows = []
+    for name in entry.event:
+        match = project.catalogue.events[name].match
+        sql = (
+            "select customer_id, properties from marts.customer_events"
+            " where event_type = ? and (? is null or event_name = ?) order by customer_id, event_id"
+        )
+        rows += read(warehouse, sql, [match.event_type, match.event_name, match.event_name])
+    rows.sort(key=lambda row: row[0])
     passing = [
         cid for cid, props in rows if not entry.where or entry.where.matches(json.loads(props))
     ]
@@ -169,7 +172,7 @@ def test_preview_prints_each_send_for_a_demo_customer(
 
 def test_preview_explains_why_it_cannot_run(demo_warehouse: Path) -> None:
     unknown = waymark(
-        "journeys", "preview", "lead_nurture", "--customer", "cus_nobody",
+        "journeys", "preview", "welcome_series", "--customer", "cus_nobody",
         "--warehouse", str(demo_warehouse),
     )  # fmt: skip
     assert unknown.returncode == 1

@@ -1,9 +1,11 @@
-"""`waymark journeys`: validate journey files, publish their JSON Schema, preview messages."""
+"""`waymark journeys`: validate journey files, publish their JSON Schema, preview messages, and
+run the engine (`tick`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument("--html", action="store_true", help="also print email HTML bodies")
     _project_options(preview)
     preview.set_defaults(handler=_preview)
+
+    tick = commands.add_parser("tick", help="run one journey evaluation over the warehouse")
+    tick.add_argument("--as-of", help="evaluate as of this UTC time (ISO 8601; default now)")
+    tick.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
+    tick.add_argument(
+        "--lookback-hours", type=float, default=24.0, help="late-event allowance (default 24)"
+    )
+    _project_options(tick)
+    tick.set_defaults(handler=_tick)
+
+    simulate = commands.add_parser(
+        "simulate", help="replay history through a journey without sending anything"
+    )
+    simulate.add_argument("journey", help="journey name")
+    simulate.add_argument("--from", dest="start", required=True, help="first tick (ISO 8601, UTC)")
+    simulate.add_argument("--to", dest="end", required=True, help="last tick (ISO 8601, UTC)")
+    simulate.add_argument("--every", default="1h", help="tick interval such as 15m, 1h (default)")
+    simulate.add_argument("--warehouse", help="DuckDB file, read only (default <home>/...)")
+    simulate.add_argument(
+        "--output", help="would-send list, JSON lines (default <home>/outputs/simulate_*.jsonl)"
+    )
+    _project_options(simulate)
+    simulate.set_defaults(handler=_simulate)
+
+    journey_map = commands.add_parser(
+        "map", help="draw a journey (Mermaid, SVG, HTML) with live counts per step"
+    )
+    journey_map.add_argument("journey", help="journey name")
+    journey_map.add_argument("--warehouse", help="DuckDB file, read only (default <home>/...)")
+    journey_map.add_argument("--no-counts", action="store_true", help="structure only")
+    journey_map.add_argument("--output", help="folder for the files (default <home>/outputs)")
+    _project_options(journey_map)
+    journey_map.set_defaults(handler=_map)
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
@@ -85,15 +120,11 @@ def _schema(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     from waymark.journeys.preview import PreviewError, preview_journey
     from waymark.journeys.preview_format import format_preview
-    from waymark.journeys.validation import validate_project
 
-    report = validate_project(_paths(args))
-    journey = next((j for j in report.journeys if j.name == args.journey), None)
+    report, journey = _journey_or_report(args)
     if journey is None:
-        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
-        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
         return 1
-    warehouse = Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    warehouse = warehouse_path(args)
     try:
         preview = preview_journey(journey, report.project, warehouse, args.customer)
     except PreviewError as error:
@@ -101,3 +132,99 @@ def _preview(args: argparse.Namespace) -> int:
         return 1
     print(format_preview(preview, html=args.html))
     return 1 if any(send.error for send in preview.sends) else 0
+
+
+def parse_instant(text: str | None) -> datetime:
+    """An ISO 8601 instant as naive UTC; text without an offset is UTC; None is now."""
+    if text is None:
+        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def warehouse_path(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+
+
+def _tick(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from waymark.journeys.engine import tick_warehouse
+    from waymark.journeys.engine.format import format_tick
+    from waymark.journeys.engine.sql import EngineError
+
+    try:
+        as_of = parse_instant(args.as_of)
+        result = tick_warehouse(
+            warehouse_path(args),
+            as_of,
+            paths=_paths(args),
+            lookback=timedelta(hours=args.lookback_hours),
+        )
+    except (EngineError, ValueError, duckdb.Error) as error:
+        print(f"waymark journeys tick: {error}", file=sys.stderr)
+        return 1
+    print(format_tick(result))
+    return 0
+
+
+def _journey_or_report(args: argparse.Namespace):  # noqa: ANN202 - (report, journey) or None
+    from waymark.journeys.validation import validate_project
+
+    report = validate_project(_paths(args))
+    journey = next((j for j in report.journeys if j.name == args.journey), None)
+    if journey is None:
+        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
+        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
+    return report, journey
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from waymark.journeys.engine.simulate import format_simulation, simulate, write_would_send
+    from waymark.journeys.engine.sql import EngineError
+    from waymark.journeys.types import parse_duration
+
+    report, journey = _journey_or_report(args)
+    if journey is None:
+        return 1
+    try:
+        start, end = parse_instant(args.start), parse_instant(args.end)
+        result = simulate(
+            warehouse_path(args),
+            journey,
+            report.project,
+            start,
+            end,
+            every=parse_duration(args.every),
+        )
+    except (EngineError, ValueError, duckdb.Error) as error:
+        print(f"waymark journeys simulate: {error}", file=sys.stderr)
+        return 1
+    home = WaymarkHome.resolve(args.home)
+    default = f"simulate_{journey.name}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}.jsonl"
+    output = Path(args.output) if args.output else home.outputs / default
+    write_would_send(result, output)
+    print(format_simulation(result))
+    print(f"\nwould-send list: {output} ({result.sends:,} messages)")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from waymark.journeys.engine.journey_svg import write_map
+    from waymark.journeys.engine.sql import EngineError
+
+    _, journey = _journey_or_report(args)
+    if journey is None:
+        return 1
+    output = Path(args.output) if args.output else WaymarkHome.resolve(args.home).outputs
+    warehouse = None if args.no_counts else warehouse_path(args)
+    try:
+        files, text = write_map(journey, output, warehouse)
+    except EngineError as error:
+        print(f"waymark journeys map: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    print("wrote " + ", ".join(str(path) for path in files), file=sys.stderr)
+    return 0

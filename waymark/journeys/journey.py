@@ -7,15 +7,16 @@ checked against the project by `waymark.journeys.references`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema, model_validator
 
 from waymark.journeys.conditions import PropertyFilter
 from waymark.journeys.errors import Problem, display_path
 from waymark.journeys.graph import step_problems
 from waymark.journeys.steps import Channel, Step
 from waymark.journeys.types import (
+    SNAKE_CASE,
     Cron,
     Duration,
     Model,
@@ -36,13 +37,46 @@ class AudienceEntry(Model):
     """An audience model (`dbt_project/models/audiences/`)."""
 
 
-class EventEntry(Model):
-    """Enter when the customer does an event that passes the filter."""
+def _one_or_more_names(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
 
-    event: Name
-    """An event from the event catalogue (`journeys/_events.yml`)."""
+
+EventNames = Annotated[
+    tuple[Name, ...],
+    BeforeValidator(_one_or_more_names),
+    Field(min_length=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": SNAKE_CASE},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": SNAKE_CASE},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            ]
+        }
+    ),
+]
+"""One event name, or a list of them: `product_added` or `[product_added, checkout_started]`."""
+
+
+class EventEntry(Model):
+    """Enter when the customer does an event (any of the events listed) that passes the filter."""
+
+    event: EventNames
+    """An event from the event catalogue (`journeys/_events.yml`), or a list of them; the
+    journey starts at the first of them. Read back as a tuple of names."""
     where: PropertyFilter | None = None
-    """Only events whose properties pass this filter start the journey."""
+    """Only events whose properties pass this filter start the journey; with several events,
+    each filtered property must be declared on every one of them."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> EventEntry:
+        if len(set(self.event)) != len(self.event):
+            raise ValueError("an entry event is listed twice")
+        return self
 
 
 class Schedule(Model):

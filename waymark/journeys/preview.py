@@ -38,6 +38,8 @@ class EntryEvent:
     event_id: str
     occurred_at: datetime
     properties: dict[str, Any]
+    event: str | None = None
+    """The catalogue name of the event, one of the journey's entry events."""
 
 
 @dataclass
@@ -82,13 +84,12 @@ def read_customer(
     entry = journey.entry
     if not isinstance(entry, EventEntry):
         return customer, None
-    for event_id, occurred_at, properties in events:
+    for event_id, occurred_at, properties, name in events:
         parsed = json.loads(properties) if properties else {}
         if entry.where is None or entry.where.matches(parsed):
-            return customer, EntryEvent(event_id, occurred_at, parsed)
-    raise PreviewError(
-        f"customer '{customer_id}' has no {entry.event} event that starts the journey"
-    )
+            return customer, EntryEvent(event_id, occurred_at, parsed, name)
+    names = " or ".join(entry.event)
+    raise PreviewError(f"customer '{customer_id}' has no {names} event that starts the journey")
 
 
 def _entry_event_rows(
@@ -96,14 +97,16 @@ def _entry_event_rows(
 ) -> list[tuple[Any, ...]]:
     if not isinstance(journey.entry, EventEntry):
         return []
-    match = project.catalogue.events[journey.entry.event].match
+    rows: list[tuple[Any, ...]] = []
     sql = (
-        "select event_id, occurred_at, properties from marts.customer_events"
+        "select event_id, occurred_at, properties, ? from marts.customer_events"
         " where customer_id = ? and event_type = ? and (? is null or event_name = ?)"
-        " order by occurred_at desc, event_id desc"
     )
-    params = [customer_id, match.event_type, match.event_name, match.event_name]
-    return con.execute(sql, params).fetchall()
+    for name in journey.entry.event:
+        match = project.catalogue.events[name].match
+        params = [name, customer_id, match.event_type, match.event_name, match.event_name]
+        rows += con.execute(sql, params).fetchall()
+    return sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)
 
 
 def preview_journey(
@@ -137,9 +140,7 @@ def _render(
     consent = preview.customer.get(consent_column) if consent_column else None
     sent = PreviewedSend(step, variant, consent)
     event = preview.entry_event.properties if preview.entry_event else None
-    event_name = (
-        preview.journey.entry.event if isinstance(preview.journey.entry, EventEntry) else None
-    )
+    event_name = preview.entry_event.event if preview.entry_event else None
     args = (preview.customer, event, preview.journey.name, step.id, variant)
     try:
         params = {

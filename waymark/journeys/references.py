@@ -198,11 +198,13 @@ def _check_top_level(check: _Checker, journey: Journey) -> None:
     if isinstance(entry, AudienceEntry):
         check.audience(("entry", "audience"), entry.audience)
     elif isinstance(entry, EventEntry):
-        check.event(("entry", "event"), entry.event, entry.where, ("entry", "where"))
-        definition = check.catalogue.events.get(entry.event)
-        key = journey.instance_property
-        if key and definition is not None and key not in definition.properties:
-            check.fail(("instance_key",), f"event '{entry.event}' has no property '{key}'")
+        for index, name in enumerate(entry.event):
+            loc = ("entry", "event") if len(entry.event) == 1 else ("entry", "event", index)
+            check.event(loc, name, entry.where, ("entry", "where"))
+            definition = check.catalogue.events.get(name)
+            key = journey.instance_property
+            if key and definition is not None and key not in definition.properties:
+                check.fail(("instance_key",), f"event '{name}' has no property '{key}'")
     elif isinstance(entry, ScheduleEntry) and entry.schedule.audience:
         check.audience(("entry", "schedule", "audience"), entry.schedule.audience)
     if journey.goal:

@@ -29,11 +29,12 @@ Channel = Literal["email", "sms", "ads", "webhook", "crm"]
 Purpose = Literal["email_marketing", "sms_marketing", "ads_personalisation", "transactional"]
 
 # The consent purposes a send may claim on each channel; transactional messages (receipts,
-# service recovery) are the only ones that may reach customers without marketing consent.
+# service recovery, removing someone from an ad audience) are the only ones that may go without
+# marketing consent.
 PURPOSES_BY_CHANNEL: dict[str, tuple[str, ...]] = {
     "email": ("email_marketing", "transactional"),
     "sms": ("sms_marketing", "transactional"),
-    "ads": ("ads_personalisation",),
+    "ads": ("ads_personalisation", "transactional"),
     "webhook": ("email_marketing", "sms_marketing", "ads_personalisation", "transactional"),
     "crm": ("email_marketing", "sms_marketing", "ads_personalisation", "transactional"),
 }

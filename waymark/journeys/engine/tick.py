@@ -1,0 +1,188 @@
+"""`tick(as_of)`: one evaluation of every journey over the warehouse, as of an injected time.
+
+A tick:
+1. reads each journey's event window and the instances that need looking at;
+2. enrols new entrants (entry events, audience memberships, schedules);
+3. applies global exits, then goals;
+4. advances instances round by round and decides sends together (priority, caps, quiet hours);
+5. writes instances, step log, outbox, profile attributes and tags, watermarks, and a summary,
+   in one transaction.
+
+Steps 1-4 work in temporary tables only, so the journey tables change all at once or not at
+all: a crash anywhere before the commit leaves them as they were, and the next tick redoes the
+work; after the commit, running the same as_of again finds nothing new (every instance is
+waiting past as_of, and every entry in the window is already recognised).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from waymark.journeys.engine import crash
+from waymark.journeys.engine.advance import run_rounds
+from waymark.journeys.engine.context import TickContext
+from waymark.journeys.engine.enrol import enrol
+from waymark.journeys.engine.exits import apply_exits, apply_goals
+from waymark.journeys.engine.load import (
+    load_events,
+    load_instances,
+    load_journey_table,
+    load_members,
+    load_triggers,
+    read_windows,
+)
+from waymark.journeys.engine.plan import JourneyPlan
+from waymark.journeys.engine.sends import decide_sends
+from waymark.journeys.engine.sql import Binder
+from waymark.journeys.engine.state import Tables, ensure_state
+from waymark.journeys.engine.write import prepare_writes, write_results
+from waymark.journeys.journey import Journey
+from waymark.journeys.references import Project
+
+DEFAULT_LOOKBACK = timedelta(hours=24)
+"""How far behind the previous tick a window reaches, for events that land late."""
+
+
+@dataclass
+class TickResult:
+    as_of: datetime
+    journeys: int = 0
+    entered: int = 0
+    advanced: int = 0
+    sent: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    """reason code -> count, delayed and dropped together."""
+    delayed: int = 0
+    exited: Counter[str] = field(default_factory=Counter)
+    converted: int = 0
+    looked_at: int = 0
+    """Instances the tick loaded or created (a measure of its cost)."""
+    statements: int = 0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.strftime("%Y-%m-%d %H:%M:%S"),
+            "entered": self.entered,
+            "advanced": self.advanced,
+            "sent_to_outbox": self.sent,
+            "suppressed": dict(sorted(self.suppressed.items())),
+            "delayed": self.delayed,
+            "exited": dict(sorted(self.exited.items())),
+            "converted": self.converted,
+            "instances_looked_at": self.looked_at,
+        }
+
+
+def naive_utc(instant: datetime) -> datetime:
+    """The warehouse stores UTC without an offset."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    return instant
+
+
+def plans_for(journeys: Sequence[Journey], project: Project) -> dict[str, JourneyPlan]:
+    events = project.catalogue.events
+    return {
+        journey.name: JourneyPlan(journey, events, project.templates)
+        for journey in sorted(journeys, key=lambda j: j.name)
+    }
+
+
+def tick(
+    con: duckdb.DuckDBPyConnection,
+    journeys: Sequence[Journey],
+    project: Project,
+    as_of: datetime,
+    *,
+    tables: Tables | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+) -> TickResult:
+    """Evaluate every journey as of `as_of` and commit the result; see the module docstring."""
+    ctx = TickContext(
+        con, tables or Tables(), naive_utc(as_of), plans_for(journeys, project), lookback
+    )
+    crash.point("tick.begin")
+    ensure_state(con, ctx.tables)
+    try:
+        # Everything up to the writes happens in temporary tables, outside any transaction:
+        # DuckDB 2.0 loses rows of large temporary tables created inside a transaction on a
+        # file database, and nothing persistent changes before the write transaction anyway.
+        result = _evaluate(ctx)
+        prepare_writes(ctx)
+        con.begin()
+        try:
+            write_results(ctx)
+            _record_tick(ctx, result)
+            crash.point("tick.before_commit")
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
+    finally:
+        ctx.drop_scratch()
+    crash.point("tick.after_commit")
+    return result
+
+
+def _evaluate(ctx: TickContext) -> TickResult:
+    read_windows(ctx)
+    ctx.create_scratch()
+    load_journey_table(ctx)
+    load_events(ctx)
+    load_triggers(ctx)
+    load_instances(ctx)
+    enrol(ctx)
+    crash.point("tick.after_enrol")
+    load_members(ctx)
+    apply_exits(ctx)
+    crash.point("tick.after_exits")
+    apply_goals(ctx)
+    crash.point("tick.after_goals")
+    while True:
+        run_rounds(ctx)
+        if not decide_sends(ctx):
+            break
+    return _result(ctx)
+
+
+def _result(ctx: TickContext) -> TickResult:
+    result = TickResult(ctx.as_of, journeys=len(ctx.plans))
+    rows = ctx.run("select action, reason, disposition, count(*) from _log group by all").fetchall()
+    for action, reason, disposition, count in rows:
+        if action == "entered":
+            result.entered += count
+        elif action in ("advanced", "branched"):
+            result.advanced += count
+        elif action == "sent":
+            result.sent += count
+        elif action == "suppressed":
+            result.suppressed[reason] += count
+            result.delayed += count if disposition == "delayed" else 0
+        elif action == "exited":
+            result.exited[reason] += count
+        elif action == "converted":
+            result.converted += count
+    result.looked_at = int(ctx.scalar("select count(*) from _work"))
+    result.statements = ctx.statements
+    return result
+
+
+def _record_tick(ctx: TickContext, result: TickResult) -> None:
+    b = Binder()
+    as_of = b.timestamp(ctx.as_of)
+    ctx.run(
+        f"""
+        insert into {ctx.tables.ticks}
+        select {as_of}, coalesce(max(run), 0) + 1, {b.bind(result.journeys)},
+            {b.bind(result.entered)}, {b.bind(result.advanced)}, {b.bind(result.sent)},
+            {b.bind(sum(result.suppressed.values()))}, {b.bind(sum(result.exited.values()))},
+            {b.bind(result.converted)}
+        from {ctx.tables.ticks} where as_of = {as_of}
+        """,
+        b,
+    )
