@@ -53,8 +53,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Build the committed demo dataset into the home's warehouse, then run every sync (and
-    the journey outbox, once there is one) against local stand-ins of its destination."""
+    """Build the committed demo dataset into the home's warehouse, tick every journey as of
+    the demo's end, then run every sync and deliver the journey outbox against local
+    stand-ins of each destination."""
     args.data = str(DEMO_DATA_DIR)
     args.warehouse = None
     args.as_of = args.as_of or DEMO_AS_OF
@@ -64,8 +65,18 @@ def _demo(args: argparse.Namespace) -> int:
     if built != 0 or args.skip_activations:
         return built
     from activations.demo.run import format_demo_activations, run_demo_activations
+    from waymark.journeys.cli import parse_instant
+    from waymark.journeys.engine import tick_warehouse
+    from waymark.journeys.engine.format import format_tick
+    from waymark.journeys.engine.sql import EngineError
 
     home = WaymarkHome.resolve(args.home)
+    try:
+        ticked = tick_warehouse(home.warehouse, parse_instant(args.as_of))
+    except EngineError as error:
+        print(f"waymark demo: journeys: {error}", file=sys.stderr)
+        return 1
+    print(format_tick(ticked))
     demo = run_demo_activations(home.warehouse, home.root, args.as_of)
     print(format_demo_activations(demo))
     return 1 if demo.failed else 0

@@ -6,6 +6,7 @@ plain connection: the demo's messages never leave the machine, so it offers no T
 
 from __future__ import annotations
 
+import logging
 import mailbox
 import socket
 from pathlib import Path
@@ -29,6 +30,8 @@ class MaildirRelay:
             # handled=False: aiosmtpd answers 535 itself when the login is refused.
             return AuthResult(success=login == (username, password), handled=False)
 
+        # aiosmtpd logs a deprecation of its own internals at every login; nothing to act on.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
         self.port = _free_port()
         self.controller = Controller(
             Mailbox(folder),
