@@ -267,8 +267,10 @@ def sync_definitions(project: SyncProject, manifest: Mapping[str, Any]) -> dg.De
 
 
 def activation_definitions(paths: SyncPaths | None = None) -> dg.Definitions:
-    """Everything activations add to the code location: syncs, journey sends, alerts."""
+    """Everything activations add to the code location: syncs, journey sends, erasure
+    requests, alerts."""
     from orchestration.alerts import AlertWebhook, alert_sensors
+    from orchestration.erasure import erasure_definitions
     from orchestration.journey_sends import journey_sends_definitions
 
     project = load_project(paths or SyncPaths.default())
@@ -276,6 +278,7 @@ def activation_definitions(paths: SyncPaths | None = None) -> dg.Definitions:
     return dg.Definitions.merge(
         sync_definitions(project, manifest),
         journey_sends_definitions(project, manifest),
+        erasure_definitions(project, manifest),
         dg.Definitions(
             sensors=alert_sensors,
             resources={

@@ -349,3 +349,43 @@ def test_journey_send_rejections_fail_the_check(
             "select error_code from activations.sync_changelog where result = 'rejected'"
         ).fetchall()
     assert reasons == [("template_unknown",)]
+
+
+def test_the_erasure_asset_removes_the_customer_and_audits_it(
+    tmp_path: Path, manifest, warehouse, receiver, monkeypatch
+) -> None:
+    """A request recorded between refreshes is processed by the next one: the member the
+    mirror sync delivered is removed at the receiver and the removal is audited."""
+    from activations.erasure import record_request
+    from orchestration.erasure import erasure_definitions
+
+    monkeypatch.setenv("HOOK_URL", receiver.url)
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    paths = project(tmp_path)
+    location = Location(paths, manifest, warehouse)
+    assert location.materialize(SYNC).success
+    assert ("at_risk_to_support", "bob") in receiver.records
+
+    when = datetime(2026, 6, 29, 12, 0)
+    with duckdb.connect(str(warehouse.path)) as con:
+        record_request(con, customer_id="bob", requested_at=when, received_at=when)
+    (asset,) = erasure_definitions(load_project(paths), manifest).assets
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [asset], resources=location.resources, instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}
+        )
+    figures = metadata(result)
+    assert (figures["status"], figures["requests"], figures["still_open"]) == ("processed", 1, 0)
+    assert figures["actions"] == {"removed": 1}
+    assert ("at_risk_to_support", "bob") not in receiver.records
+    audit = warehouse.execute(
+        "select sync_name, record_key, result from activations.deletion_audit"
+    )
+    assert audit == [("at_risk_to_support", "bob", "removed")]
+
+    # Nothing open: the next refresh has nothing to do.
+    with dg.instance_for_test() as instance:
+        again = dg.materialize(
+            [asset], resources=location.resources, instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}
+        )
+    assert metadata(again)["requests"] == 0
