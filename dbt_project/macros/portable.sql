@@ -130,6 +130,14 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The original row, kept only where the row has a problem (`quarantine` shows it): usable rows
+    are most of every source, and carrying their text doubled the size and the load time of the
+    event table. Refers to `_quarantine_reason` and `_invalid_fields` defined earlier in the same
+    select list (a lateral column alias: DuckDB, Spark 3.4+). -#}
+{% macro raw_row_of_problems() -%}
+    case when _quarantine_reason is not null or _invalid_fields is not null then _raw_row end as _raw_row
+{%- endmacro %}
+
 {#- A timestamp as fixed-width text that sorts in time order (microsecond precision). -#}
 {% macro sortable_timestamp(column) -%}
     {{ return(adapter.dispatch('sortable_timestamp', 'waymark')(column)) }}

@@ -53,7 +53,7 @@ checked as (
             when clicked_at is null then 'unparseable_timestamp: clicked_at'
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed

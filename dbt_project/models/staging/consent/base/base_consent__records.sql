@@ -56,7 +56,7 @@ checked as (
             when status not in ('granted', 'denied', 'revoked') or status is null then 'unknown_status: status'
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed

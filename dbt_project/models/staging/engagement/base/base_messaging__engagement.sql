@@ -59,7 +59,7 @@ checked as (
                 or event_type is null then 'unknown_event_type: event_type'
         end as _quarantine_reason,
         case when channel in ('email', 'sms') then {{ waymark.invalid_fields(checks) }} end as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed_by_channel

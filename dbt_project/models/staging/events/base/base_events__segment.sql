@@ -146,7 +146,7 @@ checked as (
             when event_type = 'alias' and previous_id_raw is null then 'missing_field: previousId'
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks[3:]) }} as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file
     from typed
     {{- waymark.blocklist_joins(checks) }}

@@ -26,13 +26,22 @@ typed as (
 
 checked as (
     select
-        *,
+        order_id,
+        line_number,
+        product_id,
+        product_name,
+        category,
+        quantity,
+        unit_price,
+        _source_file,
+        _source_file_version,
         case
             when order_id is null then 'missing_key: order_id'
             when line_number is null then 'missing_key: line_number'
             when quantity is null or unit_price is null then 'unparseable_amount: quantity or unit_price'
         end as _quarantine_reason,
-        cast(null as {{ dbt.type_string() }}) as _invalid_fields
+        cast(null as {{ dbt.type_string() }}) as _invalid_fields,
+        {{ waymark.raw_row_of_problems() }}
     from typed
 )
 

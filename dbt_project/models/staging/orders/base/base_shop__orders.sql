@@ -65,7 +65,7 @@ checked as (
             when account_id_raw is null and email_normalized is null then 'missing_customer_reference: account_id or email'
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks[1:]) }} as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed

@@ -48,7 +48,7 @@ checked as (
             when started_at is null then 'unparseable_timestamp: started_at'
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks) }} as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed

@@ -54,7 +54,7 @@ checked as (
             when created_at is null then 'unparseable_timestamp: created_at'
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks) }} as _invalid_fields,
-        _raw_row,
+        {{ waymark.raw_row_of_problems() }},
         _source_file,
         _source_file_version
     from typed
