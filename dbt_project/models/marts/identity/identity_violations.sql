@@ -1,34 +1,15 @@
 {#- Edges the merge rules refused: one row per rejected pairing, with the rule it would have
     broken, both customers it would have joined, and the source row that proposed it. -#}
-with edges as (
-    select * from {{ ref('int_identity__edges') }}
+with rejected as (
+    select * from {{ ref('int_identity__rejected_edges') }}
 ),
 
 nodes as (
     select * from {{ ref('int_identity__nodes') }}
 ),
 
-clusters as (
-    select * from {{ ref('int_identity__clusters') }}
-),
-
 customer_identifiers as (
     select * from {{ ref('customer_identifiers') }}
-),
-
-rejected as (
-    select
-        edges.*,
-        case
-            {%- for rule in var('identity_rules') %}
-            when cluster_a.cluster_key_after_{{ rule.identifier_type }} <> cluster_b.cluster_key_after_{{ rule.identifier_type }}
-                then '{{ rule.identifier_type }}'
-            {%- endfor %}
-        end as limited_identifier_type
-    from edges
-    inner join clusters as cluster_a on edges.node_key_a = cluster_a.node_key
-    inner join clusters as cluster_b on edges.node_key_b = cluster_b.node_key
-    where cluster_a.cluster_key <> cluster_b.cluster_key
 ),
 
 violations as (
