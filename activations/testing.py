@@ -336,11 +336,13 @@ def write_project(
 
 @dataclass
 class PostgresScratch:
-    """A schema of its own in a local PostgreSQL, dropped on close, with write auditing."""
+    """A database of its own in a local PostgreSQL (with one schema the syncs write), dropped
+    on close, with write auditing."""
 
-    dbname: str = "test"
     host: str = "127.0.0.1"
     user: str = "postgres"
+    admin_dbname: str = "postgres"
+    dbname: str = ""
     schema: str = ""
 
     def __post_init__(self) -> None:
@@ -348,7 +350,13 @@ class PostgresScratch:
 
         import psycopg
 
-        self.schema = self.schema or f"waymark_test_{uuid.uuid4().hex[:12]}"
+        suffix = uuid.uuid4().hex[:12]
+        self.dbname = self.dbname or f"waymark_test_{suffix}"
+        self.schema = self.schema or "waymark_sync"
+        with psycopg.connect(
+            host=self.host, dbname=self.admin_dbname, user=self.user, autocommit=True
+        ) as admin:
+            admin.execute(f'create database "{self.dbname}"')
         self.connection = psycopg.connect(
             host=self.host, dbname=self.dbname, user=self.user, autocommit=True
         )
@@ -392,5 +400,10 @@ class PostgresScratch:
         return sum(count - 1 for _, count in rows)
 
     def close(self) -> None:
-        self.connection.execute(f'drop schema "{self.schema}" cascade')
+        import psycopg
+
         self.connection.close()
+        with psycopg.connect(
+            host=self.host, dbname=self.admin_dbname, user=self.user, autocommit=True
+        ) as admin:
+            admin.execute(f'drop database if exists "{self.dbname}" with (force)')

@@ -221,7 +221,7 @@ def bench_postgres(workdir: Path, rows: int) -> None:
     try:
         warehouse = SampleWarehouse(workdir / "postgres.duckdb")
         customers(warehouse, rows)
-        config = {"dbname": "test", "user": "postgres", "schema_name": pg.schema}
+        config = {"dbname": pg.dbname, "user": "postgres", "schema_name": pg.schema}
         paths = write_project(
             workdir / "postgres",
             {},

@@ -54,7 +54,7 @@ def members_sync(destination: str, batch_size: int, settings: dict | None = None
     }
 
 
-def destinations(tmp_path: Path, receiver_url: str, pg_schema: str) -> dict:
+def destinations(tmp_path: Path, receiver_url: str, pg: PostgresScratch) -> dict:
     return {
         "shared": {
             "hook": {"kind": "webhook", "channel": "crm", "env": ["HOOK_URL", "HOOK_SECRET"]},
@@ -72,7 +72,7 @@ def destinations(tmp_path: Path, receiver_url: str, pg_schema: str) -> dict:
             },
             "pg": {
                 "kind": "postgres",
-                "config": {"dbname": "test", "user": "postgres", "schema_name": pg_schema},
+                "config": {"dbname": pg.dbname, "user": "postgres", "schema_name": pg.schema},
             },
             "drop": {"kind": "files", "config": {"root": str(tmp_path / "out")}},
         },
@@ -86,7 +86,7 @@ def world(tmp_path: Path):
     mail = MailSink()
     pg = PostgresScratch()
     pg.audited_table("members", "customer_id", {"email": "text"})
-    setup = destinations(tmp_path, receiver.url, pg.schema)
+    setup = destinations(tmp_path, receiver.url, pg)
     paths = write_project(
         tmp_path / "project",
         setup["shared"],

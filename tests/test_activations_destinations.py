@@ -58,7 +58,7 @@ def run(tmp_path: Path, warehouse: SampleWarehouse, name: str, sync: dict, conne
 
 
 def postgres_destination(pg: PostgresScratch) -> dict:
-    config = {"dbname": "test", "user": "postgres", "schema_name": pg.schema}
+    config = {"dbname": pg.dbname, "user": "postgres", "schema_name": pg.schema}
     return {"support_db": {"kind": "postgres", "config": config}}
 
 

@@ -63,7 +63,7 @@ class Bench:
                 "meta_ads": {"config": {"access_token_env": "META_TOKEN", "base_url": meta.url}},
                 "app_db": {
                     "kind": "postgres",
-                    "config": {"dbname": "test", "user": "postgres", "schema_name": pg.schema},
+                    "config": {"dbname": pg.dbname, "user": "postgres", "schema_name": pg.schema},
                 },
             },
             {

@@ -72,7 +72,7 @@ def test_secrets_appear_in_no_output(tmp_path: Path, monkeypatch, capsys) -> Non
                     "kind": "postgres",
                     "env": ["PG_PASSWORD"],
                     "config": {
-                        "dbname": "test",
+                        "dbname": pg.dbname,
                         "user": "postgres",
                         "password_env": "PG_PASSWORD",
                         "schema_name": pg.schema,
