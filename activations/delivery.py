@@ -103,7 +103,7 @@ class Deliverer:
             try:
                 results = self.destination.deliver(pending)
             except DeliveryError as error:
-                results = [_from_error(op, error) for op in pending]
+                results = [OperationResult.failed(op.op_id, error) for op in pending]
             retry: list[Operation] = []
             waits: list[float] = []
             for op, result in zip(pending, results, strict=True):
@@ -129,15 +129,3 @@ class Deliverer:
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
         return self.rng.uniform(0, ceiling)
-
-
-def _from_error(op: Operation, error: DeliveryError) -> OperationResult:
-    return OperationResult(
-        op.op_id,
-        False,
-        transient=error.transient,
-        error_code=error.code,
-        error_message=error.message,
-        retry_after=error.retry_after,
-        ambiguous=error.ambiguous,
-    )

@@ -100,6 +100,19 @@ class OperationResult:
     def success(cls, op_id: str) -> OperationResult:
         return cls(op_id, True)
 
+    @classmethod
+    def failed(cls, op_id: str, error: DeliveryError) -> OperationResult:
+        """The answer for an operation whose whole call failed."""
+        return cls(
+            op_id,
+            False,
+            transient=error.transient,
+            error_code=error.code,
+            error_message=error.message,
+            retry_after=error.retry_after,
+            ambiguous=error.ambiguous,
+        )
+
 
 class DeliveryError(Exception):
     """A whole call failed (connection refused, 5xx, bad credentials), not one record."""

@@ -215,7 +215,7 @@ def bench_hubspot(workdir: Path, rows: int, paced: bool) -> None:
 
 
 def bench_postgres(workdir: Path, rows: int) -> None:
-    from activations.testing import PostgresScratch
+    from activations.testing_postgres import PostgresScratch
 
     pg = PostgresScratch()
     try:

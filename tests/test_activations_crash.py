@@ -29,11 +29,11 @@ from activations.sync_files import load_project
 from activations.testing import (
     SAMPLE_AS_OF,
     MailSink,
-    PostgresScratch,
     SampleWarehouse,
     WebhookReceiver,
     write_project,
 )
+from activations.testing_postgres import PostgresScratch
 
 SECRET = "whsec-crash-9d8c7b"
 PEOPLE = [f"p{n:02d}" for n in range(16)]

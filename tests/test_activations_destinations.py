@@ -14,7 +14,8 @@ from activations.delivery import RetryPolicy
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
 from activations.sync_files import load_project
-from activations.testing import SAMPLE_AS_OF, PostgresScratch, SampleWarehouse, write_project
+from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
+from activations.testing_postgres import PostgresScratch
 
 
 @pytest.fixture

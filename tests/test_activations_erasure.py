@@ -26,11 +26,11 @@ from activations.tables import ensure_tables
 from activations.testing import (
     SAMPLE_AS_OF,
     Failure,
-    PostgresScratch,
     SampleWarehouse,
     WebhookReceiver,
     write_project,
 )
+from activations.testing_postgres import PostgresScratch
 from waymark.cli import main
 
 SECRET = "whsec-erasure-61c0"

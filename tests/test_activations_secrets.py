@@ -12,11 +12,11 @@ from activations.testing import (
     SAMPLE_AS_OF,
     Failure,
     MailSink,
-    PostgresScratch,
     SampleWarehouse,
     WebhookReceiver,
     write_project,
 )
+from activations.testing_postgres import PostgresScratch
 from waymark.cli import main
 
 HOOK_SECRET = "hook-signing-secret-8f2e"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import mailbox
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 from activations.demo.run import format_demo_activations, run_demo_activations
 from activations.demo.standins import demo_value
+from activations.standins.base import free_port
 from activations.sync_files import SyncPaths
 from waymark.home import DEMO_AS_OF, PROJECT_ROOT
 
@@ -172,9 +172,7 @@ def test_every_sync_reaches_its_stand_in_and_a_second_run_sends_nothing(
 def test_a_postgresql_that_is_not_running_is_skipped_with_a_clear_line(
     demo_warehouse: Path, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens on it
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
     only = ["customers_to_support_db", "vip_lookalike_seed_export"]

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import dagster as dg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from activations.standins.base import free_port
 from orchestration.manifest import prepare_manifest
 from waymark.home import DEMO_DATA_DIR, PROJECT_ROOT
 
@@ -61,12 +61,6 @@ class Ui:
     def fail(self, message: str) -> None:
         tail = self.log.read_text()[-6000:] if self.log.exists() else ""
         pytest.fail(f"{message}\n--- ui log (tail) ---\n{tail}", pytrace=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def process_table() -> dict[int, tuple[int, str]]:

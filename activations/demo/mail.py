@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import mailbox
-import socket
 from pathlib import Path
 from typing import Any
+
+from activations.standins.base import free_port
 
 
 class MaildirRelay:
@@ -32,7 +33,7 @@ class MaildirRelay:
 
         # aiosmtpd logs a deprecation of its own internals at every login; nothing to act on.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = Controller(
             Mailbox(folder),
             hostname="127.0.0.1",
@@ -47,9 +48,3 @@ class MaildirRelay:
 
     def close(self) -> None:
         self.controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -63,7 +63,7 @@ class HubSpotClient:
                 self._contacts(list(batch), results)
         except DeliveryError as error:
             for op in batch:
-                results.setdefault(op.op_id, _failure(op, error))
+                results.setdefault(op.op_id, OperationResult.failed(op.op_id, error))
         return [results.get(op.op_id) or OperationResult.success(op.op_id) for op in batch]
 
     # Contacts ---------------------------------------------------------------------------
@@ -266,18 +266,6 @@ def _from_response(op: Operation, response: Answer) -> OperationResult:
 
 def _rejected(op: Operation, code: str, message: str) -> OperationResult:
     return OperationResult(op.op_id, False, error_code=code, error_message=message)
-
-
-def _failure(op: Operation, error: DeliveryError) -> OperationResult:
-    return OperationResult(
-        op.op_id,
-        False,
-        transient=error.transient,
-        error_code=error.code,
-        error_message=error.message,
-        retry_after=error.retry_after,
-        ambiguous=error.ambiguous,
-    )
 
 
 def open_hubspot(

@@ -89,7 +89,7 @@ class SalesforceClient:
             try:
                 results.update(handler(ops))
             except DeliveryError as error:
-                results.update({op.op_id: _failed(op, error) for op in ops})
+                results.update({op.op_id: OperationResult.failed(op.op_id, error) for op in ops})
         return [results[op.op_id] for op in batch]
 
     def _tasks(self, ops: list[Operation]) -> dict[str, OperationResult]:
@@ -321,19 +321,7 @@ def _guarded(
     try:
         return send()
     except DeliveryError as error:
-        return {op.op_id: _failed(op, error) for op in ops}
-
-
-def _failed(op: Operation, error: DeliveryError) -> OperationResult:
-    return OperationResult(
-        op.op_id,
-        False,
-        transient=error.transient,
-        error_code=error.code,
-        error_message=error.message,
-        retry_after=error.retry_after,
-        ambiguous=error.ambiguous,
-    )
+        return {op.op_id: OperationResult.failed(op.op_id, error) for op in ops}
 
 
 def open_salesforce(
