@@ -2,7 +2,9 @@
 
 Transient: 408, 409 (the same idempotency key is still being processed), 425, 429 and 5xx;
 everything else outside 2xx is a rejection of the record. Retry-After is read in both of its
-forms, seconds and HTTP-date (RFC 9110 section 10.2.3).
+forms, seconds and HTTP-date (RFC 9110 section 10.2.3). Error texts are returned whole: they
+are redacted and then cut where they are recorded (`activations.secrets`), because a cut made
+first could leave part of a token that the receiver echoed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from email.utils import parsedate_to_datetime
 from activations.destination import OperationResult
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
-MAX_MESSAGE = 500
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -53,13 +54,13 @@ def _error_fields(body: bytes) -> tuple[str | None, str | None]:
     try:
         document = json.loads(text) if text else None
     except ValueError:
-        return None, text[:MAX_MESSAGE] or None
+        return None, text or None
     if isinstance(document, dict):
         error = document.get("error", document)
         if isinstance(error, dict):
             code, message = error.get("code"), error.get("message")
             if code is not None or message is not None:
-                return (str(code) if code is not None else None), str(message or "")[:MAX_MESSAGE]
+                return (str(code) if code is not None else None), str(message or "")
         elif isinstance(error, str):
-            return None, error[:MAX_MESSAGE]
-    return None, text[:MAX_MESSAGE] or None
+            return None, error
+    return None, text or None

@@ -45,8 +45,10 @@ class Answer:
         except ValueError:
             return None
 
-    def text(self, limit: int = 500) -> str:
-        return self.body.decode("utf-8", errors="replace").strip()[:limit]
+    def text(self) -> str:
+        """The whole body as text. Never cut here: a cut before redaction could leave part of a
+        token the vendor echoed (`activations.secrets` cuts after redacting)."""
+        return self.body.decode("utf-8", errors="replace").strip()
 
 
 class HttpSession:

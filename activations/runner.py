@@ -39,7 +39,7 @@ from activations.ledger import (
 from activations.payloads import shaped_fields
 from activations.plan import Plan, plan_sync, remember_quick_hashes, undropped_keys
 from activations.runs import RunReport, Stopwatch, finish_run, new_run_id, start_run, utc_now
-from activations.secrets import Secrets
+from activations.secrets import MESSAGE_LIMIT, Secrets
 from activations.sync_files import LoadedSync
 from activations.tables import ensure_tables
 
@@ -117,7 +117,7 @@ def run_sync(warehouse: Path, loaded: LoadedSync, options: RunOptions) -> RunRep
             remember_quick_hashes(con, spec.name)
             report.deliver_seconds = watch.seconds()
         except Exception as error:  # recorded on the run; a crash (BaseException) is not caught
-            report.error = options.secrets.redact(f"{type(error).__name__}: {error}")
+            report.error = run_error(options.secrets, error)
         finally:
             if run is not None:
                 run.close()
@@ -223,11 +223,7 @@ class RunDelivery:
             outcomes = []
             for item in batch:
                 result, attempts = answers[item.op.op_id]
-                result = replace(
-                    result,
-                    error_code=self.secrets.redact(result.error_code),
-                    error_message=self.secrets.redact(result.error_message),
-                )
+                result = redacted(result, self.secrets)
                 ambiguous = not idempotent and (replayed or result.ambiguous)
                 outcomes.append(Outcome(item, result, attempts, replayed, ambiguous))
             results = record(
@@ -251,6 +247,20 @@ class RunDelivery:
         self.deliverer.destination.close()
         self.report.requests = self.deliverer.stats.requests
         self.report.request_retries = self.deliverer.stats.retries
+
+
+def redacted(result: OperationResult, secrets: Secrets) -> OperationResult:
+    """A destination's answer as it may be recorded: secrets redacted, then the message cut."""
+    return replace(
+        result,
+        error_code=secrets.redact(result.error_code, MESSAGE_LIMIT),
+        error_message=secrets.redact(result.error_message, MESSAGE_LIMIT),
+    )
+
+
+def run_error(secrets: Secrets, error: Exception) -> str:
+    """Why a run failed, as it may be recorded and printed."""
+    return secrets.redact(f"{type(error).__name__}: {error}", MESSAGE_LIMIT) or ""
 
 
 def _chunks(items: list[InFlight], size: int) -> Iterator[list[InFlight]]:

@@ -20,7 +20,6 @@ address suppression is checked against.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from activations.destination import DestinationUnavailable, Operation
 from activations.destinations_file import ResolvedDestination
 from activations.erasure import erased_customers_sql
 from activations.ledger import CHANGELOG, keys_relation, rows_relation, transaction
-from activations.runner import LazyDestination, RunOptions
+from activations.runner import LazyDestination, RunOptions, redacted, run_error
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.tables import ensure_tables
 
@@ -128,7 +127,7 @@ def _send_to(
             record(outcomes, then_sending=[row["record_key"] for row in following])
         destination.finish(report.run_id)
     except Exception as error:  # recorded on the run; a crash (BaseException) is not caught
-        report.error = options.secrets.redact(f"{type(error).__name__}: {error}")
+        report.error = run_error(options.secrets, error)
     finally:
         destination.close()
     report.requests, report.request_retries = deliverer.stats.requests, deliverer.stats.retries
@@ -204,11 +203,7 @@ def _record(
         if result is None:
             state, logged, code, message = "dropped", "dropped", row["drop_reason"], None
         else:
-            result = replace(
-                result,
-                error_code=options.secrets.redact(result.error_code),
-                error_message=options.secrets.redact(result.error_message),
-            )
+            result = redacted(result, options.secrets)
             code, message = result.error_code, result.error_message
             if result.ok:
                 state, logged = "sent", "sent"

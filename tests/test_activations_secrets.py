@@ -135,3 +135,23 @@ def test_a_missing_secret_is_named_not_shown(monkeypatch) -> None:
         secrets.require("ABSENT")
     value = secrets.require("PRESENT")
     assert secrets.redact(f"error near {value}!") == "error near [redacted]!"
+
+
+def test_secret_url_parts_and_cut_prefixes_are_redacted() -> None:
+    url = "https://hook:pa%24s-word-1@hooks.example/services/T00A1B2C3/B9x8Y7z6W5?token=q-77abc&v=2"
+    secrets = Secrets({"HOOK_URL": url, "TOKEN": "tok-0123456789abcdef"})
+    secrets.require("HOOK_URL")
+    token = secrets.require("TOKEN")
+    echoed = (
+        "POST /services/T00A1B2C3/B9x8Y7z6W5?token=q-77abc&v=2 refused; user hook password "
+        "pa$s-word-1 (encoded pa%24s-word-1), tok-0123456789abcdef%3D in a form, route services"
+    )
+    redacted = secrets.redact(echoed)
+    for part in ("T00A1B2C3", "B9x8Y7z6W5", "q-77abc", "pa$s-word-1", "pa%24s-word-1", token):
+        assert part not in redacted
+    assert "route services" in redacted  # a word of the route is not a token
+    # A vendor that cut its own echo leaves a prefix; a cut of ours never leaves 4+ characters.
+    assert secrets.redact(f"Bearer {token[:11]}…") == "Bearer [redacted]…"
+    text = "x" * 40 + token[:7] + "y" * 20  # 7 characters: under the prefix rule
+    for limit in range(44, 48):
+        assert secrets.redact(text, limit) == "x" * 40 + "[redacted]"

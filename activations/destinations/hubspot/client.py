@@ -230,8 +230,7 @@ class HubSpotClient:
 def _code_message(response: Answer) -> tuple[str, str]:
     document = response.json()
     if not isinstance(document, dict):
-        text = response.body.decode("utf-8", errors="replace")[:300]
-        return f"http_{response.status}", f"HTTP {response.status}: {text}".strip()
+        return f"http_{response.status}", f"HTTP {response.status}: {response.text()}".strip()
     errors = document.get("errors") or []
     first = errors[0] if errors and isinstance(errors[0], dict) else document
     code = first.get("category") or document.get("errorType") or f"http_{response.status}"

@@ -144,13 +144,12 @@ def _outcome(response: Answer) -> OperationResult | None:
         return None
     if not isinstance(error, dict):
         transient = response.status >= 500 or response.status == 429
-        text = response.body.decode("utf-8", errors="replace")[:300]
         return OperationResult(
             "",
             False,
             transient=transient,
             error_code=f"http_{response.status}",
-            error_message=f"HTTP {response.status}: {text}".strip(),
+            error_message=f"HTTP {response.status}: {response.text()}".strip(),
         )
     code = _int(error.get("code"))
     subcode = _int(error.get("error_subcode"))

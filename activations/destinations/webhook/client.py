@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import ssl
 import time
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from activations import crash
 from activations.destination import (
@@ -33,6 +34,13 @@ class WebhookClient:
             raise DestinationUnavailable(f"{config.url_env} does not hold an http(s) URL")
         self.secret = secrets.require(config.signing_secret_env)
         self.token = secrets.optional(config.bearer_token_env)
+        self.basic = None
+        if self.url.username is not None and not self.token:
+            # `https://user:password@host/...`: the credentials go as Basic auth, as curl and
+            # browsers send them, never in the request line.
+            pair = f"{unquote(self.url.username)}:{unquote(self.url.password or '')}"
+            self.basic = base64.b64encode(pair.encode()).decode()
+            secrets.remember(self.basic)
         self.timeout = config.timeout_seconds
         self.path = (self.url.path or "/") + (f"?{self.url.query}" if self.url.query else "")
         self.connection: http.client.HTTPConnection | None = None
@@ -52,6 +60,8 @@ class WebhookClient:
         }
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        elif self.basic:
+            headers["Authorization"] = f"Basic {self.basic}"
         connection = self._connect()
         try:
             connection.request("POST", self.path, body=body, headers=headers)
