@@ -9,12 +9,24 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PositiveFloat
+from pydantic import AfterValidator, BaseModel, ConfigDict, PositiveFloat
 
 from activations.destination import Capabilities, Destination, Operation, SyncContext
 from activations.secrets import Secrets
+from waymark.text import has_line_break
+
+
+def _one_line(value: str) -> str:
+    if has_line_break(value):
+        raise ValueError("must be one line: it becomes an email header")
+    return value
+
+
+HeaderValue = Annotated[str, AfterValidator(_one_line)]
+"""A config value sent as an email header (From, Reply-To, List-Unsubscribe): a line break in
+it would start another header."""
 
 
 class ConnectorConfig(BaseModel):

@@ -101,6 +101,16 @@ class OperationResult:
         return cls(op_id, True)
 
     @classmethod
+    def unbuildable(cls, op_id: str, error: Exception) -> OperationResult:
+        """The answer for a message that cannot be made into what the destination takes: it
+        is refused alone and for good, so the rest of the run proceeds, with the builder's own
+        words (`InvalidMessage`) or the error that stopped it."""
+        reason = (
+            str(error) if isinstance(error, InvalidMessage) else f"{type(error).__name__}: {error}"
+        )
+        return cls(op_id, False, error_code="invalid_message", error_message=reason)
+
+    @classmethod
     def failed(cls, op_id: str, error: DeliveryError) -> OperationResult:
         """The answer for an operation whose whole call failed."""
         return cls(
@@ -112,6 +122,10 @@ class OperationResult:
             retry_after=error.retry_after,
             ambiguous=error.ambiguous,
         )
+
+
+class InvalidMessage(ValueError):
+    """The outbox payload cannot make a message for the destination (no recipient, no text)."""
 
 
 class DeliveryError(Exception):

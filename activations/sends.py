@@ -11,7 +11,10 @@ sent | failed | dropped`, every move committed before the next step:
   that honour the key apply them once; SMTP cannot, so its batch size is one message and a
   replayed message is flagged ambiguous in the changelog (at most one duplicate per crash);
 - a transient failure returns the row to `pending` for the next run, up to
-  `give_up_after_runs` runs; a permanent one marks it `failed` with the destination's reason.
+  `give_up_after_runs` runs; a permanent one marks it `failed` with the destination's reason;
+- a message that cannot be built (a payload that is not a JSON object here, a header value the
+  destination refuses there) fails alone, for good, with its reason: it never stops the run,
+  and never stays `sending` to stop every later run.
 
 The recipient is the customer's current golden email or phone from `marts.customers`, the same
 address suppression is checked against.
@@ -28,7 +31,12 @@ import duckdb
 from activations import crash
 from activations.consent import decided_sql
 from activations.delivery import Deliverer, Pacer, effective_rate
-from activations.destination import DestinationUnavailable, Operation
+from activations.destination import (
+    DestinationUnavailable,
+    InvalidMessage,
+    Operation,
+    OperationResult,
+)
 from activations.destinations_file import ResolvedDestination
 from activations.erasure import erased_customers_sql
 from activations.ledger import CHANGELOG, keys_relation, rows_relation, transaction
@@ -108,8 +116,9 @@ def _send_to(
             _set_state(con, [row["record_key"] for row in batches[0]], "sending")
         for number, batch in enumerate(batches):
             crash.point("send.before_send")
+            operations, answers = _operations(batch, report.run_id)
             try:
-                answers = deliverer.deliver([outbox_operation(row, report.run_id) for row in batch])
+                answers.update(deliverer.deliver(operations) if operations else {})
             except DestinationUnavailable:
                 # Raised before anything was sent: rows this run took are pending again, not
                 # ambiguous; rows an earlier run left in flight stay in flight.
@@ -165,8 +174,26 @@ def decided_outbox_rows(con: duckdb.DuckDBPyConnection, name: str, as_of: str) -
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _operations(
+    rows: list[dict], run_id: str
+) -> tuple[list[Operation], dict[str, tuple[OperationResult, int]]]:
+    """The batch's operations, and the refusal (after no attempt) of each row that cannot be
+    made into one."""
+    operations, refused = [], {}
+    for row in rows:
+        try:
+            operations.append(outbox_operation(row, run_id))
+        except Exception as error:  # whatever the cause, it is this message's alone
+            refused[row["record_key"]] = (OperationResult.unbuildable(row["record_key"], error), 0)
+    return operations, refused
+
+
 def outbox_operation(row: dict, run_id: str) -> Operation:
-    payload = {**json.loads(row["payload"] or "{}"), "template": row["template"]}
+    document = json.loads(row["payload"] or "{}")
+    if not isinstance(document, dict):
+        kind = "an array" if isinstance(document, list) else "a single value"
+        raise InvalidMessage(f"the outbox payload is {kind}, not a JSON object")
+    payload = {**document, "template": row["template"]}
     if row["recipient"] is not None:
         payload["to"] = row["recipient"]
     return Operation(

@@ -328,3 +328,15 @@ def test_the_stand_in_reports_every_problem_like_sendgrid(sendgrid):
     assert all(e["help"].startswith("http://sendgrid.com/docs/") for e in answer["errors"])
     assert post(sendgrid, b"{}", key="SG.unknown")[0] == 401
     assert sendgrid.messages == []
+
+
+def test_a_crlf_in_a_profile_value_reaches_sendgrid_on_one_line(tmp_path, warehouse, sendgrid):
+    warehouse.customer("ann")
+    warehouse.customer("bob")
+    crafted = {**WELCOME, "subject": "Welcome, Olivia\r\nBcc: evil@x"}
+    warehouse.outbox("w:i1:mail", "ann", "email_sendgrid", payload=crafted)
+    warehouse.outbox("w:i2:mail", "bob", "email_sendgrid", payload=WELCOME)
+    [report] = send(warehouse, destinations(tmp_path, sendgrid))
+    assert (report.status, report.sent) == ("success", 2)
+    subjects = sorted(request.json()["subject"] for request in sendgrid.requests)
+    assert subjects == ["Welcome, Ann", "Welcome, Olivia Bcc: evil@x"]

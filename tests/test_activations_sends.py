@@ -23,6 +23,8 @@ from activations.testing import (
     WebhookReceiver,
     write_project,
 )
+from waymark.journeys.context import template_context
+from waymark.journeys.templates import read_template
 
 FROM = "Shop <hello@shop.example>"
 
@@ -234,3 +236,68 @@ def test_webhook_sends_carry_the_outbox_idempotency_key(tmp_path, warehouse, sin
         )
     finally:
         receiver.close()
+
+
+def test_a_crlf_in_a_profile_value_does_not_block_the_email_channel(tmp_path, warehouse, sink):
+    # Nine messages; the first name of one reached its subject with a line break (as outbox
+    # rows rendered before subjects were kept on one line still hold), and a previous run
+    # left it `sending`. Every message goes, that one with its subject on one line.
+    for number in range(9):
+        customer = f"c{number}"
+        warehouse.customer(customer)
+        subject = "Hi Olivia\r\nBcc: evil@x" if number == 4 else f"Hi {customer}"
+        payload = {"subject": subject, "text": "Hello"}
+        warehouse.outbox(f"welcome:i{number}:mail", customer, "mail", payload=payload)
+    warehouse.execute(
+        "update journeys.journey_outbox set state = 'sending' where idempotency_key = ?",
+        ["welcome:i4:mail"],
+    )
+    [report] = send(warehouse, project(tmp_path), mail_env(sink))
+    assert (report.status, report.sent) == ("success", 9)
+    assert set(states(warehouse).values()) == {"sent"} and len(sink.messages) == 9
+    subjects = {str(message["Subject"]) for message in sink.messages}
+    assert "Hi Olivia Bcc: evil@x" in subjects
+    assert all(message["Bcc"] is None for message in sink.messages)
+
+
+def test_a_message_that_cannot_be_built_fails_alone_with_its_reason(tmp_path, warehouse, sink):
+    warehouse.customer("ann")
+    warehouse.customer("eve", email="eve@example.org\r\nBcc: evil@example.net")
+    warehouse.outbox("k:eve", "eve", "mail")
+    warehouse.outbox("k:ann", "ann", "mail")
+    destinations, env = project(tmp_path), mail_env(sink)
+    [report] = send(warehouse, destinations, env)
+    assert (report.status, report.sent, report.rejected) == ("partial", 1, 1)
+    assert states(warehouse) == {"k:eve": "failed", "k:ann": "sent"}
+    assert warehouse.execute(
+        "select result, error_code, error_message from activations.sync_changelog "
+        "where record_key = 'k:eve'"
+    ) == [("rejected", "invalid_message", "the customer's email address contains a line break")]
+    assert send(warehouse, destinations, env) == []  # nothing is left to block a later run
+
+
+def test_an_email_subject_renders_on_one_line(tmp_path) -> None:
+    path = tmp_path / "welcome.yml"
+    path.write_text(
+        "channel: email\n"
+        "subject: 'Hi {{ customer.first_name }}'\n"
+        "html: '<p>Hi {{ customer.first_name }}</p>'\n"
+        "text: 'Hi {{ customer.first_name }}'\n"
+    )
+    loaded, issues = read_template(path)
+    assert issues == [] and loaded is not None
+    first_name = "Olivia\r\nBcc: evil@x\u2028X-Spam: no"
+    message = loaded.render(template_context({"first_name": first_name}, None, "j", "s", None))
+    assert message.subject == "Hi Olivia Bcc: evil@x X-Spam: no"
+    assert message.text == f"Hi {first_name}"  # bodies keep their line breaks
+
+
+def test_a_header_value_in_config_must_be_one_line(tmp_path) -> None:
+    paths = write_project(
+        tmp_path / "project",
+        {"mail": {"kind": "smtp", "channel": "email", "env": ["MAIL_HOST"]}},
+        {"mail": {"config": {"host_env": "MAIL_HOST", "from_address": "Shop\n<a@shop.example>"}}},
+        {},
+    )
+    issues = [str(issue) for issue in load_project(paths).issues]
+    assert any("from_address" in issue and "must be one line" in issue for issue in issues), issues

@@ -315,3 +315,24 @@ def test_the_stand_in_answers_twilios_codes(twilio):
     assert status == 201 and created["sid"].startswith("SM") and created["num_segments"] == "1"
     assert created["status"] == "queued" and created["direction"] == "outbound-api"
     assert [m["sid"] for m in twilio.messages] == [created["sid"]]
+
+
+def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(
+    tmp_path, warehouse, twilio
+):
+    for name in ("ann", "bob", "cat"):
+        customer(warehouse, name, "+1 415 555 0101")
+    sms(warehouse, "k:ann", "ann")
+    # A payload another producer wrote as an array, left `sending` by an earlier run.
+    sms(warehouse, "k:bob", "bob", payload=["Waymark Shop: hello"])
+    warehouse.execute(
+        "update journeys.journey_outbox set state = 'sending' where idempotency_key = 'k:bob'"
+    )
+    sms(warehouse, "k:cat", "cat")
+    targets = destinations(tmp_path, twilio)
+    [report] = send(warehouse, targets)
+    assert (report.status, report.sent, report.rejected) == ("partial", 2, 1)
+    assert states(warehouse) == {"k:ann": "sent", "k:bob": "failed", "k:cat": "sent"}
+    assert ("k:bob", "rejected", True, "invalid_message",
+            "the outbox payload is an array, not a JSON object") in logged(warehouse)  # fmt: skip
+    assert send(warehouse, targets) == []  # nothing is left to block a later run

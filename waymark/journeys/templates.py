@@ -7,7 +7,9 @@ mapping whose text leaves are templates and whose other values pass through.
 Templates render in Jinja's immutable sandbox with `StrictUndefined`: an unknown variable or
 attribute is an error, never a blank, and anything that reaches for Python internals raises
 `SecurityError`. Printing a null is an error too (`| default('...', true)` gives a fallback),
-so no message ever says "Hi None". Only `html` is autoescaped.
+so no message ever says "Hi None". Only `html` is autoescaped. An email's `subject` is rendered
+on one line (`waymark.text.single_line`): it becomes a header, and a line break in a profile
+value would start another one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from waymark.journeys.errors import JourneyIssue, Loc
 from waymark.journeys.loading import validate_model
 from waymark.journeys.types import SNAKE_CASE, Model
 from waymark.journeys.yaml_source import YamlSource, read_yaml
+from waymark.text import single_line
 
 
 class EmailTemplate(Model):
@@ -122,9 +125,8 @@ class LoadedTemplate:
         values = {loc: compiled.render(context) for loc, compiled in self.compiled.items()}
         template = self.template
         if isinstance(template, EmailTemplate):
-            return RenderedMessage(
-                "email", values[("subject",)], values[("html",)], values[("text",)]
-            )
+            subject = single_line(values[("subject",)])
+            return RenderedMessage("email", subject, values[("html",)], values[("text",)])
         if isinstance(template, SmsTemplate):
             return RenderedMessage("sms", body=values[("body",)])
         payload = _replace_leaves(template.payload, ("payload",), values)

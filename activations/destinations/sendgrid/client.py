@@ -6,6 +6,7 @@ make the destination unavailable: the run fails and the message goes back to pen
 until `X-RateLimit-Reset` (or Retry-After). Other 4xx refuse the message with SendGrid's
 `{"errors": [{"message", "field", "help"}]}`. A timeout or a dropped connection after the
 request was written, and 500/502/504, may have queued the message: transient and ambiguous.
+A message whose request cannot be built is refused alone, with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from activations.destination import (
 )
 from activations.destinations.sendgrid.capabilities import CAPABILITIES
 from activations.destinations.sendgrid.config import SendgridConfig
-from activations.destinations.sendgrid.mapping import MAIL_SEND_PATH, InvalidMessage, mail_body
+from activations.destinations.sendgrid.mapping import MAIL_SEND_PATH, mail_body
 from activations.http import TRANSIENT_STATUSES, retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
@@ -51,15 +52,13 @@ class SendgridClient:
     def _send(self, op: Operation) -> OperationResult:
         try:
             body = mail_body(op, self.config, self.unsubscribe_secret)
-        except InvalidMessage as error:
-            return OperationResult(
-                op.op_id, False, error_code="invalid_message", error_message=str(error)
-            )
+            data = json.dumps(body, separators=(",", ":")).encode()
+        except Exception as error:  # whatever the cause, it is this message's alone
+            return OperationResult.unbuildable(op.op_id, error)
         headers = {
             "Authorization": f"Bearer {self.api_key}",
             "Content-Type": "application/json",
         }
-        data = json.dumps(body, separators=(",", ":")).encode()
         answer = self.session.request("POST", MAIL_SEND_PATH, headers=headers, body=data)
         crash.point("sendgrid.after_request")
         return self._result(op, answer)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PositiveFloat, field_validator
 
-from activations.connectors import ConnectorConfig, NoSyncSettings
+from activations.connectors import ConnectorConfig, HeaderValue, NoSyncSettings
 from waymark.journeys.project import EnvVarName
 
 
@@ -17,7 +17,7 @@ def _address(value: str) -> str:
     return value
 
 
-Address = Annotated[str, AfterValidator(_address)]
+Address = Annotated[HeaderValue, AfterValidator(_address)]
 
 
 class SendgridConfig(ConnectorConfig):
@@ -28,11 +28,11 @@ class SendgridConfig(ConnectorConfig):
     from_address: Address
     """`Name <address>` of a verified Sender Identity."""
     reply_to: Address | None = None
-    list_unsubscribe_url: str | None = None
+    list_unsubscribe_url: HeaderValue | None = None
     """One-click unsubscribe URL for marketing messages; `{customer_id}`, `{purpose}` and
     `{token}` are filled in (token: HMAC of customer and purpose with `unsubscribe_secret_env`,
     the same token as the SMTP destination's, so one endpoint serves both)."""
-    list_unsubscribe_mailto: str | None = None
+    list_unsubscribe_mailto: HeaderValue | None = None
     unsubscribe_secret_env: EnvVarName | None = None
     asm_group_id: int | None = Field(None, ge=1)
     """SendGrid unsubscribe group for marketing messages (its own preference page)."""

@@ -2,7 +2,8 @@
 
 The outbox payload holds `subject`, `text` and optionally `html`; `to` is the customer's
 current golden email. The body (https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send):
-- `personalizations: [{"to": [{"email"}]}]`, `from`, `reply_to`, `subject`;
+- `personalizations: [{"to": [{"email"}]}]`, `from`, `reply_to`, `subject` (on one line: it
+  becomes the Subject header, and a line break from a profile value would start another);
 - `content`: text/plain first, then text/html, as the endpoint requires;
 - `headers`: `List-Unsubscribe` (RFC 2369) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
   (RFC 8058) on marketing messages when configured; transactional messages carry neither;
@@ -17,16 +18,13 @@ import json
 from email.utils import parseaddr
 from typing import Any
 
-from activations.destination import Operation, SyncContext
+from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.sendgrid.config import SendgridConfig
 from activations.destinations.smtp.mapping import unsubscribe_token
+from waymark.text import single_line
 
 MAIL_SEND_PATH = "/v3/mail/send"
 MAX_CUSTOM_ARGS_BYTES = 10_000
-
-
-class InvalidMessage(ValueError):
-    """The outbox payload cannot make an email."""
 
 
 def _address(value: str) -> dict[str, str]:
@@ -60,7 +58,7 @@ def mail_body(
     body: dict[str, Any] = {
         "personalizations": [{"to": [{"email": str(to)}]}],
         "from": _address(config.from_address),
-        "subject": str(subject),
+        "subject": single_line(str(subject)),
         "content": content,
         "custom_args": custom_args,
     }

@@ -1,4 +1,8 @@
-"""Sends each message over one SMTP session, telling the relay's refusals from lost replies."""
+"""Sends each message over one SMTP session, telling the relay's refusals from lost replies.
+
+A message that cannot be built (or serialised) is refused alone, for good, with the reason: one
+bad profile value must not stop the messages behind it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from activations.destination import (
 )
 from activations.destinations.smtp.capabilities import CAPABILITIES
 from activations.destinations.smtp.config import SmtpConfig
-from activations.destinations.smtp.mapping import InvalidMessage, build_message
+from activations.destinations.smtp.mapping import build_message
 from activations.secrets import Secrets
 
 
@@ -72,13 +76,15 @@ class SmtpClient:
     def _send(self, op: Operation) -> OperationResult:
         try:
             message = build_message(op, self.config, self.unsubscribe_secret)
-        except InvalidMessage as error:
-            return OperationResult(
-                op.op_id, False, error_code="invalid_message", error_message=str(error)
-            )
+        except Exception as error:  # whatever the cause, it is this message's alone
+            return OperationResult.unbuildable(op.op_id, error)
         session = self._session()
         try:
             session.send_message(message, self.envelope_from, [str(op.payload["to"])])
+        except (ValueError, UnicodeError, smtplib.SMTPNotSupportedError) as error:
+            # Raised while the message is serialised or its addresses checked, before MAIL
+            # FROM: nothing was sent, and sending it again would fail the same way.
+            return OperationResult.unbuildable(op.op_id, error)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             return _refused(op, code, reply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import PositiveFloat
 
-from activations.connectors import ConnectorConfig, NoSyncSettings
+from activations.connectors import ConnectorConfig, HeaderValue, NoSyncSettings
 from waymark.journeys.project import EnvVarName
 
 
@@ -21,13 +21,13 @@ class SmtpConfig(ConnectorConfig):
     ca_file: str | None = None
     """PEM file of extra certificate authorities to trust (a private relay)."""
     timeout_seconds: PositiveFloat = 30.0
-    from_address: str
+    from_address: HeaderValue
     """`Name <address>` the messages come from; its domain also names Message-IDs."""
-    reply_to: str | None = None
-    list_unsubscribe_url: str | None = None
+    reply_to: HeaderValue | None = None
+    list_unsubscribe_url: HeaderValue | None = None
     """One-click unsubscribe URL for marketing messages; `{customer_id}`, `{purpose}` and
     `{token}` are filled in (token: HMAC of customer and purpose with `unsubscribe_secret_env`)."""
-    list_unsubscribe_mailto: str | None = None
+    list_unsubscribe_mailto: HeaderValue | None = None
     unsubscribe_secret_env: EnvVarName | None = None
 
 

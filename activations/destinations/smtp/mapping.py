@@ -1,7 +1,8 @@
 """A journey message as an email.
 
 The outbox payload holds `subject`, `text` and optionally `html`; the recipient is the
-customer's current golden email. Headers:
+customer's current golden email. Header values rendered from customer data stay on one line
+(`waymark.text.single_line`): a line break would start another header. Headers:
 - `Message-ID: <sha256(idempotency key)[:40]@domain>`: the same message always has the same id,
   so a copy sent again after a crash is recognisable as a duplicate (RFC 5322 section 3.6.4);
 - `List-Unsubscribe` (RFC 2369) with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
@@ -16,12 +17,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
-from activations.destination import Operation, SyncContext
+from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.smtp.config import SmtpConfig
-
-
-class InvalidMessage(ValueError):
-    """The outbox payload cannot make an email (no subject or text)."""
+from waymark.text import has_line_break, single_line
 
 
 def message_id(idempotency_key: str, from_address: str) -> str:
@@ -41,12 +39,14 @@ def build_message(
     subject, text, to = payload.get("subject"), payload.get("text"), payload.get("to")
     if not to:
         raise InvalidMessage("the customer has no email address")
+    if has_line_break(str(to)):
+        raise InvalidMessage("the customer's email address contains a line break")
     if not subject or not text:
         raise InvalidMessage("the outbox payload needs `subject` and `text`")
     message = EmailMessage()
     message["From"] = config.from_address
     message["To"] = str(to)
-    message["Subject"] = str(subject)
+    message["Subject"] = single_line(str(subject))
     message["Message-ID"] = message_id(op.op_id, config.from_address)
     message["Date"] = formatdate(usegmt=True)
     if config.reply_to:

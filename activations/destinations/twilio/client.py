@@ -5,7 +5,8 @@
 retried without ambiguity; 500, 502, 504, a timeout or a connection lost after the request
 may have created the message, so they are retried and flagged ambiguous; 503 is retried; any
 other 4xx refuses the message with Twilio's code. 21610 (the recipient replied STOP) is logged
-as a suppression, `suppressed:unsubscribed`.
+as a suppression, `suppressed:unsubscribed`. A message whose form cannot be built is refused
+alone, with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from activations.destination import (
 )
 from activations.destinations.twilio.capabilities import CAPABILITIES
 from activations.destinations.twilio.config import TwilioConfig
-from activations.destinations.twilio.mapping import InvalidMessage, message_form, messages_path
+from activations.destinations.twilio.mapping import message_form, messages_path
 from activations.http import TRANSIENT_STATUSES, retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
@@ -60,18 +61,15 @@ class TwilioClient:
     def _send(self, op: Operation) -> OperationResult:
         try:
             form = message_form(op, self.config, self.from_number, self.service_sid)
-        except InvalidMessage as error:
-            return OperationResult(
-                op.op_id, False, error_code="invalid_message", error_message=str(error)
-            )
+            body = urlencode(form).encode()
+        except Exception as error:  # whatever the cause, it is this message's alone
+            return OperationResult.unbuildable(op.op_id, error)
         headers = {
             "Authorization": self.authorization,
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         }
-        answer = self.session.request(
-            "POST", self.path, headers=headers, body=urlencode(form).encode()
-        )
+        answer = self.session.request("POST", self.path, headers=headers, body=body)
         crash.point("twilio.after_request")
         return _result(op, answer)
 

@@ -11,13 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from activations.destination import Operation, SyncContext
+from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.twilio.config import TwilioConfig
 from waymark.identifiers import normalize_phone_e164
-
-
-class InvalidMessage(ValueError):
-    """The outbox payload cannot make a text message."""
 
 
 def messages_path(account_sid: str) -> str:
