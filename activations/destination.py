@@ -58,6 +58,11 @@ class Capabilities:
     """Whether removals and changes must repeat what was last delivered (an audience matches
     members on their hashed identifiers; a CRM finds a record by its old email). The engine
     then keeps the delivered payload in `sync_state` and passes it as `Operation.previous`."""
+    clears_fields: bool = False
+    """Whether a record's field can be cleared at the destination (a CRM property, a column),
+    so that a sync may declare `on_null: {field: clear}`. A null value is otherwise left out of
+    the payload and the destination keeps what it holds (people edit CRMs by hand). Audiences
+    match members on identifiers and have nothing to clear."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,9 @@ class Operation:
     kind: OperationKind
     record_key: str
     payload: Mapping[str, Any]
-    """Mapped fields for a sync, the rendered message for a send."""
+    """Mapped fields for a sync, the rendered message for a send. A sync field whose value is
+    null is absent unless its sync declares `on_null: clear`; then it is present as None, and
+    the destination sends its own way of clearing a value."""
     run_id: str
     """The run that planned the operation (a replay keeps it, so its effects keep their names)."""
     source: str
@@ -160,6 +167,9 @@ class SyncContext:
     """Mapped field name -> warehouse type (DuckDB spelling, such as `VARCHAR`)."""
     settings: Any = None
     """The destination's typed per-sync settings (the sync file's `settings`)."""
+    clears: frozenset[str] = frozenset()
+    """Fields whose null clears the destination's value (`on_null: clear`). Every other field
+    whose value is null is absent from `Operation.payload`."""
 
 
 class Destination(Protocol):

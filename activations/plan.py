@@ -36,6 +36,7 @@ class PlannedChange:
     op_id: str
     customer_id: str | None
     fields: dict[str, Any]
+    """What the destination receives: nulls left out unless the sync clears them (`on_null`)."""
     payload_hash: str | None
     drop_reason: str | None
     previous: dict[str, Any] | None = None
@@ -68,6 +69,8 @@ def fingerprint(loaded: LoadedSync) -> str:
         "fields": spec.fields,
         "settings": spec.settings,
     }
+    if spec.on_null:  # only when declared, so syncs that declare nothing keep their hashes
+        described["on_null"] = spec.on_null
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -95,7 +98,7 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
             operation,
             op_id,
             customer,
-            json.loads(fields or "{}"),
+            sent_fields(json.loads(fields or "{}"), spec),
             h,
             why,
             json.loads(previous) if previous else None,
@@ -104,6 +107,17 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     ]
     changed_in_source = sum(1 for row in rows if row[-1])
     return Plan(source_rows, source_rows - changed_in_source, changes, field_types)
+
+
+def sent_fields(fields: dict[str, Any], spec: SyncSpec) -> dict[str, Any]:
+    """The fields a destination receives: a null is left out unless the sync declares that it
+    clears the field (`on_null: clear`), so a blank in the warehouse never wipes a value the
+    destination holds (a phone number a sales team typed into the CRM)."""
+    return {
+        name: value
+        for name, value in fields.items()
+        if value is not None or spec.on_null.get(name) == "clear"
+    }
 
 
 def model_field_types(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> dict[str, str]:

@@ -140,7 +140,8 @@ def open_delivery(
     assert spec is not None and target is not None and target.connector is not None
     connector, secrets = target.connector, options.secrets
     capabilities = connector.capabilities
-    context = SyncContext(spec.name, spec.mode, spec.key, field_types, loaded.settings)
+    clears = frozenset(name for name, meaning in spec.on_null.items() if meaning == "clear")
+    context = SyncContext(spec.name, spec.mode, spec.key, field_types, loaded.settings, clears)
     destination = LazyDestination(
         lambda: connector.open(target.config, secrets, context), capabilities
     )

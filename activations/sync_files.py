@@ -94,6 +94,10 @@ class SyncSpec(Model):
     the operations attempted; default the orchestration's setting (5%)."""
     settings: dict[str, Any] = {}
     """Destination-specific settings, such as a PostgreSQL table (see the connector's README)."""
+    on_null: dict[Name, Literal["omit", "clear"]] = {}
+    """What a null value of a field means: `omit` (the default for every field) leaves the field
+    out, so the destination keeps the value it holds; `clear` sends the destination's way of
+    emptying it (HubSpot `""`, a JSON null, SQL NULL)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,13 @@ def _capability_issues(
     if spec.key in spec.fields:
         message = f"'{spec.key}' is the key; it is sent as the record key already"
         issues.append(source.issue(("fields", spec.key), message))
+    for field, meaning in spec.on_null.items():
+        if field not in spec.fields:
+            message = f"'{field}' is not one of the sync's fields ({', '.join(spec.fields)})"
+            issues.append(source.issue(("on_null", field), message))
+        elif meaning == "clear" and not capabilities.clears_fields:
+            message = f"{destination.kind} destinations cannot clear a field; a null is left out"
+            issues.append(source.issue(("on_null", field), message))
     return issues
 
 

@@ -21,4 +21,6 @@ CAPABILITIES = Capabilities(
     # overwrites its own file; the snapshot is keyed by record, so applying it twice is a no-op.
     idempotent=True,
     removal=True,
+    # A cleared field is null in the snapshot; a field left out keeps the snapshot's value.
+    clears_fields=True,
 )

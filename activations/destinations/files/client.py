@@ -46,16 +46,19 @@ class FilesClient:
     def deliver(self, batch: Sequence[Operation]) -> list[OperationResult]:
         digest = hashlib.sha256("\n".join(sorted(op.op_id for op in batch)).encode()).hexdigest()
         name = f"{batch[0].run_id}-{digest[:16]}"
-        rows = [delta_row(op, self.context) for op in batch]
+        current = self._read_current()
+        rows = []
+        for op in batch:
+            # Each op sees the record as the ops before it in the batch left it.
+            held = current.get(op.record_key)
+            rows.append(delta_row(op, self.context, held))
+            if op.kind == "remove":
+                current.pop(op.record_key, None)
+            elif op.kind == "upsert" or held is None:
+                current[op.record_key] = snapshot_row(op, self.context, held)
         for file_format in self.formats:
             _write(pa.Table.from_pylist(rows), self.folder / "deltas" / f"{name}.{file_format}")
         crash.point("files.after_delta")
-        current = self._read_current()
-        for op in batch:
-            if op.kind == "remove":
-                current.pop(op.record_key, None)
-            elif op.kind == "upsert" or op.record_key not in current:
-                current[op.record_key] = snapshot_row(op, self.context)
         _write(self._table(list(current.values())), self.current_path)
         self.changed = True
         return [OperationResult.success(op.op_id) for op in batch]

@@ -44,4 +44,9 @@ CAPABILITIES = Capabilities(
     # A contact is found by its id property (email); when the email changes, or the contact is
     # archived, the email it was last sent under is needed.
     needs_previous=True,
+    # Updates overwrite the properties given and keep the others; "property values can be
+    # cleared by passing an empty string" (HubSpot's CRM object update reference). Nulls are
+    # left out unless a sync declares `on_null: clear`, so a blank never wipes what a sales team
+    # typed.
+    clears_fields=True,
 )

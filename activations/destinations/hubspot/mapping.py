@@ -1,10 +1,11 @@
 """Operations as HubSpot batch inputs: contacts by their unique id property, journey tasks.
 
-Every property value is sent as text (HubSpot's property values are strings); a null clears
-the property (`""`). A contact is addressed by the sync's `id_property`: the mapped field of
-that name, or the record key when the sync does not map it. When that value changed since
-the last delivery (a new email), the contact is updated under the old value, which moves it
-to the new one instead of creating a second contact.
+Every property value is sent as text (HubSpot's property values are strings). A null value is
+not in the payload at all unless the sync declares `on_null: clear` for its field; then it is
+sent as `""`, which clears the property. A contact is addressed by the sync's `id_property`:
+the mapped field of that name, or the record key when the sync does not map it. When that value
+changed since the last delivery (a new email), the contact is updated under the old value,
+which moves it to the new one instead of creating a second contact.
 """
 
 from __future__ import annotations

@@ -22,4 +22,6 @@ CAPABILITIES = Capabilities(
     # already there changes nothing (ON CONFLICT ... WHERE), and a DELETE repeated deletes nothing.
     idempotent=True,
     removal=True,
+    # A cleared field is written NULL; a field left out keeps the column's value on update.
+    clears_fields=True,
 )

@@ -168,7 +168,8 @@ class PostgresClient:
             ).format(
                 key=sql.Identifier(self.context.key_field),
                 sets=sql.SQL(", ").join(
-                    sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in names[1:]
+                    self._assignment(n, sql.SQL("excluded.{}").format(sql.Identifier(n)))
+                    for n in names[1:]
                 ),
                 synced=sql.Identifier(SYNCED_AT_COLUMN),
                 table=self.table,
@@ -188,7 +189,7 @@ class PostgresClient:
             "and {op} is distinct from %s"
         ).format(
             table=self.table,
-            sets=sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names),
+            sets=sql.SQL(", ").join(self._assignment(n, sql.Placeholder()) for n in names),
             synced=sql.Identifier(SYNCED_AT_COLUMN),
             key=key,
             op=op_column,
@@ -204,6 +205,14 @@ class PostgresClient:
             return OperationResult.success(op.op_id)
         message = f"no row with {self.context.key_field} = {op.record_key} to update"
         return OperationResult(op.op_id, False, error_code="not_found", error_message=message)
+
+    def _assignment(self, column: str, value: sql.Composable) -> sql.Composable:
+        """`column = value`; for a field whose null is left out (not declared `on_null: clear`)
+        a null keeps the column's value instead (a payload without the field)."""
+        name = sql.Identifier(column)
+        if column in self.context.field_types and column not in self.context.clears:
+            return sql.SQL("{0} = coalesce({1}, {2}.{0})").format(name, value, self.table)
+        return sql.SQL("{} = {}").format(name, value)
 
     def _values(self, op: Operation) -> list[Any]:
         values = mapped_row(op, self.context)

@@ -2,6 +2,8 @@
 
 Column types follow the warehouse types of the mapped columns; values arrive as JSON scalars
 and PostgreSQL casts text to dates and timestamps on insert. Structs and lists become jsonb.
+A field left out of the payload (a null the sync does not declare `on_null: clear`) is NULL in
+a new row and keeps the column's value in an existing one; a cleared field is written NULL.
 """
 
 from __future__ import annotations

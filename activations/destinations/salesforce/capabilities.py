@@ -34,4 +34,8 @@ CAPABILITIES = Capabilities(
     # idempotency header (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_upsert.htm).
     idempotent=True,
     removal=True,
+    # The REST API empties a field given as null in the JSON record (SOAP's fieldsToNull); a
+    # field left out keeps its value (Update a Record,
+    # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm).
+    clears_fields=True,
 )

@@ -3,7 +3,8 @@
 - A synced record is `{"attributes": {"type": <sobject>}, <external id field>: <key>, ...}`
   with each mapped field under its Salesforce name (`settings.fields`, else the sync's name:
   Salesforce field names are case-insensitive). Timestamps become ISO 8601 UTC, as the REST
-  API reads dateTime fields.
+  API reads dateTime fields. A field whose sync declares `on_null: clear` is sent as null,
+  which empties it; any other null value is left out, so Salesforce keeps the field's value.
 - Answers: per-record `{"id", "success", "errors": [{"statusCode", "message", "fields"}]}`
   become one result per operation, in request order.
 - A journey send on the crm channel is a Task: the template payload's `subject`, `body`

@@ -29,4 +29,6 @@ CAPABILITIES = Capabilities(
     idempotent=True,
     # Removals are events of type "remove" the receiver applies.
     removal=True,
+    # `data` carries a cleared field as null; a field left out is one the receiver keeps.
+    clears_fields=True,
 )

@@ -2,8 +2,10 @@
 
 Body: `{"id", "type", "source", "key", "customer_id", "purpose", "data"}` where `type` is the
 operation (upsert, update, insert, remove, send), `source` the sync name or `journey`, `data`
-the mapped fields or the rendered message. The body is compact JSON with sorted keys, so the
-same operation always produces the same bytes.
+the mapped fields or the rendered message. A field whose value is null is absent from `data`
+(the receiver keeps its value) unless the sync declares `on_null: clear` for it; then it is
+present as null. The body is compact JSON with sorted keys, so the same operation always
+produces the same bytes.
 
 Signature (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md):
 `webhook-signature: v1,<base64 HMAC-SHA256(secret, "<webhook-id>.<webhook-timestamp>.<body>")>`.
