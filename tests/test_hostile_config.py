@@ -151,14 +151,29 @@ TEMPLATE_CASES: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
-SYNC_CASES: dict[str, tuple[str, str, str]] = {
-    "alias_bomb_in_sync": (SYNC + BILLION_LAUGHS, "*d,", "aliases expand"),
+CONNECTOR_SETTINGS = (PROJECT_ROOT / "syncs/_destinations.yml").read_text()
+
+# name -> (file in syncs/, its text, the token whose line the error must point at, words)
+SYNC_CASES: dict[str, tuple[str, str, str, str]] = {
+    "alias_bomb_in_sync": ("probe.yml", SYNC + BILLION_LAUGHS, "*d,", "aliases expand"),
+    "alias_bomb_in_connector_settings": (
+        "_destinations.yml",
+        CONNECTOR_SETTINGS + BILLION_LAUGHS,
+        "*d,",
+        "aliases expand",
+    ),
     "big_integer_in_sync": (
+        "probe.yml",
         SYNC.replace("give_up_after_runs: 3", f"give_up_after_runs: {BIG_INTEGER}"),
         BIG_INTEGER,
         "an integer of 5,001 digits is out of range",
     ),
-    "non_utf8_in_sync": (SYNC.replace("name: probe", "name: pr\udcffobe"), "\udcff", "UTF-8"),
+    "non_utf8_in_sync": (
+        "probe.yml",
+        SYNC.replace("name: probe", "name: pr\udcffobe"),
+        "\udcff",
+        "UTF-8",
+    ),
 }
 
 
@@ -177,13 +192,12 @@ def _journey_project(root: Path, kind: str, text: str) -> list[str]:
     return ["journeys", "validate", "--journeys", str(root / "journeys")]
 
 
-def _sync_project(root: Path, text: str) -> list[str]:
+def _sync_project(root: Path, file: str, text: str) -> list[str]:
     root.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "destinations.yml", root / "destinations.yml")
-    _write(
-        root / "syncs" / "_destinations.yml", (PROJECT_ROOT / "syncs/_destinations.yml").read_text()
-    )
-    _write(root / "syncs" / "probe.yml", text)
+    files = {"_destinations.yml": CONNECTOR_SETTINGS, "probe.yml": SYNC, file: text}
+    for name, content in files.items():
+        _write(root / "syncs" / name, content)
     return ["syncs", "validate", "--syncs", str(root / "syncs")]
 
 
@@ -194,8 +208,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     runs = {"warm_up": _journey_project(root / "warm_up", "journey", PROBE)}
     for name, (kind, text, _, _) in TEMPLATE_CASES.items():
         runs[name] = _journey_project(root / name, kind, text)
-    for name, (text, _, _) in SYNC_CASES.items():
-        runs[name] = _sync_project(root / name, text)
+    for name, (file, text, _, _) in SYNC_CASES.items():
+        runs[name] = _sync_project(root / name, file, text)
     completed = subprocess.run(
         [sys.executable, "-c", RUNNER, json.dumps(runs)],
         capture_output=True,
@@ -235,5 +249,5 @@ def test_dos_and_hostile_values_in_journeys_and_templates_are_located_errors(
 def test_dos_and_hostile_values_in_sync_files_are_located_errors(
     outcomes: dict[str, dict[str, Any]], case: str
 ) -> None:
-    text, token, words = SYNC_CASES[case]
-    _assert_located(outcomes[case], f"{case}/syncs/probe.yml", position(text, token)[0], words)
+    file, text, token, words = SYNC_CASES[case]
+    _assert_located(outcomes[case], f"{case}/syncs/{file}", position(text, token)[0], words)
