@@ -104,8 +104,9 @@ def _check_power(left: Any, right: Any) -> None:
     if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
         digits = int(right * _digits(left)) + 1
         if digits > MAX_DIGITS:
+            shown = left if abs(left) < 10**20 else f"({int(_digits(left)) + 1} digits)"
             raise TemplateLimitError(
-                f"{left} ** {right} would have about {digits:,} digits; at most {MAX_DIGITS:,}"
+                f"{shown} ** {right} would have about {digits:,} digits; at most {MAX_DIGITS:,}"
             )
 
 
