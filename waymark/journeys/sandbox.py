@@ -11,9 +11,9 @@ or memory. A message template is hostile input to `journeys validate`, so here:
   intercepted, so Jinja cannot fold them at compile time, and every filter takes the render
   context, which keeps the optimizer from calling it at compile time too;
 - each render counts loop iterations and calls (`MAX_STEPS`), and checks the thread's CPU time
-  (`MAX_SECONDS`) at every loop iteration, call, intercepted operator and output chunk, so a
-  runaway render stops where it is instead of being measured afterwards (between two checks a
-  template can do no more than its own text spells out);
+  (`MAX_SECONDS`) at every loop iteration, call and intercepted operator, so a runaway render
+  stops where it is instead of being measured afterwards (between two checks a template can do
+  no more than its own text spells out, each step bounded in size);
 - what a render outputs, and every buffer a macro or `{% set %}` block joins, is counted as it
   is joined and refused past `MAX_SIZE` characters.
 
@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
@@ -53,17 +53,16 @@ class TemplateLimitError(SecurityError):
     """A template asked for more work, memory or time than a message may take."""
 
 
-CLOCK_EVERY = 32
-"""Hooks between two reads of the CPU clock, a system call that can cost more than a whole
-render; each hook's own work is bounded by `MAX_SIZE`, so the overshoot stays small."""
-
-
 @dataclass
 class _Budget:
+    """One render's allowance. The CPU clock is a system call that costs microseconds, the wall
+    clock a few nanoseconds, and CPU time never runs ahead of wall time: so every hook reads the
+    wall clock, and only when the wall deadline passes is the CPU clock read, to fail the render
+    or to set the next wall deadline at the CPU time still left."""
+
+    cpu_start: float = field(default_factory=time.thread_time)
+    wall_deadline: float = field(default_factory=lambda: time.perf_counter() + MAX_SECONDS)
     steps: int = 0
-    hooks: int = 0
-    deadline: float | None = None
-    """Set at the first clock read: a render that finishes before it never reads the clock."""
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
@@ -76,13 +75,11 @@ def _spend(steps: int = 0) -> None:
     budget.steps += steps
     if budget.steps > MAX_STEPS:
         raise TemplateLimitError(f"more than {MAX_STEPS:,} loop iterations and calls")
-    budget.hooks += 1
-    if budget.hooks % CLOCK_EVERY == 0:
-        now = time.thread_time()
-        if budget.deadline is None:
-            budget.deadline = now + MAX_SECONDS
-        elif now > budget.deadline:
+    if time.perf_counter() > budget.wall_deadline:
+        left = MAX_SECONDS - (time.thread_time() - budget.cpu_start)
+        if left <= 0:
             raise TemplateLimitError(f"rendering took more than {MAX_SECONDS} s of CPU time")
+        budget.wall_deadline = time.perf_counter() + left
 
 
 def _refuse_size(size: int, what: str) -> None:
@@ -305,18 +302,19 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return _checked(value, "a joined string")
 
     def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
-        """Join a render's output (or a macro's buffer), refusing it once it grows too long."""
+        """Join a render's output (or a macro's buffer), refusing it once it grows too long.
+        Time is checked by the hooks that produce the parts, not here."""
         collected: list[str] = []
         size = 0
         for part in parts:
             size += len(part)
-            try:
-                _refuse_size(size, "the output")
-                _spend()
-            except TemplateLimitError as error:
+            if size > MAX_SIZE:
+                error = TemplateLimitError(
+                    f"the output would be {size:,} long; at most {MAX_SIZE:,}"
+                )
                 if isinstance(parts, Generator):
                     # Raised where the template yielded, so the error names that line.
                     parts.throw(error)
-                raise
+                raise error
             collected.append(part)
         return "".join(collected)
