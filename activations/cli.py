@@ -120,7 +120,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from activations.sync_checks import check_models
+    from orchestration.manifest import MANIFEST_PATH, prepare_manifest
+
     project = _load(args)
+    check_models(project, MANIFEST_PATH, prepare_manifest, MANIFEST_PATH.parent.parent)
     for issue in project.issues:
         print(issue)
     if project.issues:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PositiveFloat
 
-from activations.destination import Capabilities, Destination, Operation, SyncContext
+from activations.destination import Capabilities, Destination, Operation, SyncContext, SyncTarget
 from activations.secrets import Secrets
 from waymark.text import has_line_break
 
@@ -65,6 +65,9 @@ class Connector:
     """Connect with the typed config; credentials are read from `Secrets` here, not earlier."""
     preview: Callable[[Operation, Any, SyncContext | None], Mapping[str, Any]]
     """The exact payload the client would send for an operation (for dry runs; no secrets)."""
+    target: Callable[[Any, Any, str], SyncTarget] | None = None
+    """What a sync writes, from the typed config, the sync's settings and its name; None for
+    destinations that only take journey sends."""
 
 
 def connector_for(kind: str) -> Connector | None:

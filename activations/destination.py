@@ -66,6 +66,25 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class SyncTarget:
+    """What a sync writes at its destination: an audience, a table, a folder, a kind of record.
+
+    Each destination declares how its settings name it (`Connector.target`), so validation can
+    refuse two syncs filling one audience from different models, and dry runs and the asset
+    page can say where the rows go without knowing any destination by name."""
+
+    noun: str
+    """What it is at the destination, such as `Custom Audience` or `table`."""
+    identity: str
+    """Where it is, spelled so that two syncs writing the same thing have equal identities."""
+    name: str | None = None
+    """The name the project's config gives it, when it has one (Meta's `audiences`)."""
+
+    def __str__(self) -> str:
+        return f"{self.noun} {self.identity}" + (f" ({self.name})" if self.name else "")
+
+
+@dataclass(frozen=True)
 class Operation:
     """One record operation or one message, identified by an idempotency key."""
 

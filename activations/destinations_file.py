@@ -61,6 +61,9 @@ def read_destinations(
     issues: list[JourneyIssue] = []
     shared_source, shared_model = _read(DestinationsFile, shared, issues, required=True)
     extra_source, extra_model = _read(ActivationDestinationsFile, extra, issues, required=False)
+    # When the connector settings file could not be read, its own problems say why; checking
+    # each connector without its settings would add a "required field is missing" for each.
+    unreadable = extra.is_file() and extra_model is None
     base = dict(shared_model.destinations) if shared_model else {}
     additions = dict(extra_model.destinations) if extra_model else {}
     resolved: dict[str, ResolvedDestination] = {}
@@ -95,7 +98,7 @@ def read_destinations(
             )
         connector = connector_for(kind)
         config = None
-        if connector is not None:
+        if connector is not None and not unreadable:
             located = _Located(shared_source, extra_source, name, settings, added)
             config = _config(connector, {**settings, **added}, env, located, issues)
         resolved[name] = ResolvedDestination(name, kind, channel, env, connector, config)

@@ -65,6 +65,7 @@ def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 
     lines = [
         f"sync {spec.name}: {spec.model} -> {spec.destination} ({target.kind}), mode {spec.mode}, "
         f"purpose {spec.purpose}. DRY RUN: nothing is sent or recorded.",
+        f"writes {loaded.target}",
         f"source rows {plan.source_rows}, unchanged {plan.unchanged}, "
         f"creates {plan.count('create')}, updates {plan.count('update')}, "
         f"removes {plan.count('remove')}, dropped {plan.dropped}",

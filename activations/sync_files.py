@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, WithJsonSchema, create_model
 
 from activations.cron import cron_problem
-from activations.destination import SyncMode
+from activations.destination import SyncMode, SyncTarget
 from activations.destinations_file import ResolvedDestination, read_destinations
 from waymark.home import PROJECT_ROOT
 from waymark.journeys.errors import JourneyIssue
@@ -122,6 +122,8 @@ class LoadedSync:
     destination: ResolvedDestination | None
     settings: Any
     issues: list[JourneyIssue]
+    target: SyncTarget | None = None
+    """The audience, table, folder or records the sync writes (see `Connector.target`)."""
 
 
 @dataclass
@@ -139,8 +141,13 @@ def sync_files(folder: Path) -> list[Path]:
 
 
 def load_project(paths: SyncPaths) -> SyncProject:
+    """Every sync file and destination, each problem located; syncs that write one audience or
+    object from different models are each refused (`shared_target_issues`)."""
+    from activations.sync_checks import shared_target_issues
+
     destinations, issues = read_destinations(paths.destinations, paths.connector_settings)
     syncs = [read_sync(path, destinations) for path in sync_files(paths.syncs)]
+    shared_target_issues(syncs)
     return SyncProject(syncs, destinations, issues + [i for s in syncs for i in s.issues])
 
 
@@ -170,7 +177,18 @@ def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> Loade
         wrapped, more = validate_model(wrapper, {"settings": spec.settings}, source)
         settings = wrapped.settings if wrapped is not None else None
         issues += more
-    return LoadedSync(source, spec, destination, settings, sorted(issues, key=_position))
+    connector = destination.connector if destination else None
+    target = None
+    if (
+        connector
+        and connector.target
+        and destination
+        and destination.config
+        and settings is not None
+    ):
+        target = connector.target(destination.config, settings, spec.name)
+    issues.sort(key=_position)
+    return LoadedSync(source, spec, destination, settings, issues, target)
 
 
 def _capability_issues(

@@ -170,6 +170,7 @@ def build_sync_asset(loaded: LoadedSync, model_key: dg.AssetKey | None) -> dg.As
         "sync_file": f"syncs/{loaded.source.path.name}",
         "model": spec.model if spec else "",
         "destination": f"{spec.destination} ({destination.kind})" if spec and destination else "",
+        "writes": str(loaded.target or ""),
         "mode": spec.mode if spec else "",
         "purpose": spec.purpose if spec else "",
         "schedule": (spec.schedule or "manual") if spec else "",

@@ -349,3 +349,11 @@ def test_secrets_appear_in_no_output_log_or_file(
     everything = "\n".join(texts)
     assert TOKEN not in everything
     assert "Invalid parameter near token [redacted]" in everything
+
+
+def test_dry_run_shows_the_destination_audience(tmp_path, warehouse, meta) -> None:
+    warehouse.customer("ann")
+    warehouse.members(["ann"])
+    project = make_project(tmp_path, warehouse, meta)
+    text = dry_run_sync(warehouse.path, project.project().valid()["members_meta"], SAMPLE_AS_OF)
+    assert text.splitlines()[1] == f"writes Custom Audience {AUDIENCE} (waymark_winback_high_value)"

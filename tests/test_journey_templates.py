@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
+from jinja2.exceptions import (
+    SecurityError,
+    TemplateRuntimeError,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from test_journey_spec import PROBE, PROBE_TEMPLATE, make_project, only, position
 
 from waymark.home import PROJECT_ROOT
 from waymark.journeys.context import template_context
+from waymark.journeys.sandbox import TemplateLimitError
 from waymark.journeys.templates import compile_text, read_template, read_templates
 from waymark.journeys.validation import validate_project
 
@@ -142,3 +149,49 @@ def test_template_fields_follow_the_channel(tmp_path: Path) -> None:
     issue = only(template_issues(tmp_path / "sms", sms))
     assert issue.field == "steps[1].send.template"
     assert "is a sms template" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("{{ 2 ** 20000 }}", "2 ** 20000 would have about 6,021 digits"),
+        ("{{ 'x' | center(2000000) }}", "the result of | center would be 2,000,000 long"),
+        ("{{ 'x\ny' | indent(2000000) }}", "the result of | indent would be 2,000,000 long"),
+        ("{{ [1] | batch(2000000, 0) | list }}", "| batch would be 2,000,000 long"),
+        ("{{ '%02000000d' | format(1) }}", "a formatted field would be 2,000,000 long"),
+        ("{{ '%.2000000f' % 1.5 }}", "a formatted field would be 2,000,000 long"),
+        ("{{ '{:>2000000}'.format(1) }}", "a formatted field would be 2,000,000 long"),
+        ("{{ 'x'.ljust(2000000) }}", "a string padded by ljust would be 2,000,000 long"),
+        ("{{ 'x' * 2000000 }}", "a repeated sequence would be 2,000,000 long"),
+        ("{{ ('a' * 2000) | replace('a', 'a' * 1000) }}", "a replaced string would be 2,000,000"),
+        ("{{ ('a' * 2000).replace('a', 'a' * 1000) }}", "a replaced string would be 2,000,000"),
+        ("{{ (['x' * 1000] * 2000) | join }}", "a joined string would be 2,000,000 long"),
+        (
+            "{% set ns = namespace(s='x') %}{% for i in range(21) %}{% set ns.s = ns.s ~ ns.s %}"
+            "{% endfor %}{{ ns.s | length }}",
+            "a joined string would be 1,048,576 long",
+        ),
+    ],
+)
+def test_dos_sandbox_refuses_growth_before_it_happens(source: str, words: str) -> None:
+    with pytest.raises(TemplateLimitError, match=re.escape(words)):
+        compile_text(source).render(context())
+    with pytest.raises(TemplateLimitError, match=re.escape(words)):
+        compile_text(source, html=True).render(context())
+
+
+def test_dos_sandbox_keeps_ordinary_templates_working() -> None:
+    source = (
+        "{{ customer.first_name | upper }} {{ '%05.1f' | format(3.14159) }} {{ '{:>3}'.format(7) }}"
+        " {% for i in range(3) %}{{ i }}{% endfor %} {{ 2 ** 10 }} {{ [1, 2] | join(',') }}"
+        " {{ 'ab' * 3 }} {{ 'x' ~ 'y' }} {{ '%s!' % 'hi' }}"
+    )
+    assert compile_text(source).render(context()) == "ADA 003.1   7 012 1024 1,2 ababab xy hi!"
+    with pytest.raises(UndefinedError, match="'lipsum' is undefined"):
+        compile_text("{{ lipsum(999999999) }}").render(context())
+    # Exponential recursion stops on the step count or the CPU time, whichever comes first.
+    twice = "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}"
+    with pytest.raises(TemplateLimitError, match="more than"):
+        compile_text(twice + "{% endmacro %}{{ twice(60) }}").render(context())
+    with pytest.raises(TemplateSyntaxError, match="nested too deeply"):
+        compile_text("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")

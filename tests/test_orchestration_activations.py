@@ -389,3 +389,17 @@ def test_the_erasure_asset_removes_the_customer_and_audits_it(
             [asset], resources=location.resources, instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}
         )
     assert metadata(again)["requests"] == 0
+
+
+def test_the_sync_asset_page_shows_the_destination_audience(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    writes = {
+        name: graph.get(dg.AssetKey(["syncs", name])).metadata["writes"]
+        for name in ("high_value_at_risk_to_meta", "vip_lookalike_seed_to_google_ads")
+    }
+    assert writes == {
+        "high_value_at_risk_to_meta": "Custom Audience 23850000000000001 "
+        "(waymark_winback_high_value)",
+        "vip_lookalike_seed_to_google_ads": "Customer Match list "
+        "customers/1234567890/userLists/7001",
+    }

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+from test_journey_spec import position
 
+from activations.connectors import connector_for
 from activations.cron import cron_problem
 from activations.sync_files import SyncPaths, load_project
 from waymark.cli import main
+from waymark.home import PROJECT_ROOT
 
 SHARED = """\
 destinations:
@@ -178,3 +182,151 @@ def test_validate_command_fails_on_errors(tmp_path: Path, monkeypatch, capsys) -
     printed = capsys.readouterr()
     assert code == 1 and "syncs/bad.yml:5:1: mode:" in printed.out
     assert "problem(s)" in printed.err
+
+
+VIP_TO_META = """\
+name: vip_to_meta
+type: audience
+model: audiences.vip_lookalike_seed
+destination: meta_ads
+mode: mirror
+key: customer_id
+fields:
+  email: customer.email
+purpose: ads_personalisation
+settings:
+  audience_id: "{audience}"
+"""
+
+
+def committed_copy(root: Path, extra: dict[str, str] | None = None) -> SyncPaths:
+    """The committed syncs and destinations in `root`, with extra sync files."""
+    (root / "syncs").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "destinations.yml", root / "destinations.yml")
+    for path in (PROJECT_ROOT / "syncs").glob("*.yml"):
+        shutil.copy(path, root / "syncs" / path.name)
+    for name, text in (extra or {}).items():
+        (root / "syncs" / name).write_text(text)
+    return SyncPaths(root / "syncs", root / "destinations.yml")
+
+
+def test_high_value_at_risk_to_meta_writes_the_winback_audience_not_the_vip_seed() -> None:
+    project = load_project(SyncPaths.default())
+    targets = {loaded.spec.name: str(loaded.target) for loaded in project.syncs if loaded.spec}
+    assert targets == {
+        "customers_to_support_db": "table waymark_sync.customer_profiles on 127.0.0.1:5432/waymark",
+        "high_value_at_risk_to_meta": "Custom Audience 23850000000000001 "
+        "(waymark_winback_high_value)",
+        "high_value_at_risk_to_support": "records with source 'high_value_at_risk_to_support' "
+        "at the URL in $SUPPORT_WEBHOOK_URL",
+        "new_leads_to_hubspot": "contacts at https://api.hubapi.com (token $HUBSPOT_ACCESS_TOKEN)",
+        "vip_lookalike_seed_export": "folder .waymark/exports/vip_lookalike_seed_export",
+        "vip_lookalike_seed_to_google_ads": "Customer Match list "
+        "customers/1234567890/userLists/7001",
+    }
+
+
+def test_every_sync_destination_declares_what_a_sync_writes() -> None:
+    folders = sorted(p.name for p in (PROJECT_ROOT / "activations/destinations").iterdir())
+    connectors = [connector_for(kind) for kind in folders if not kind.startswith("_")]
+    for connector in filter(None, connectors):
+        declared = connector.target is not None
+        assert declared == bool(connector.capabilities.sync_modes), connector.kind
+
+
+def test_two_syncs_of_different_models_writing_one_audience_fail_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # The mistake as it was committed: at-risk customers pushed into the VIP lookalike seed.
+    at_risk = (PROJECT_ROOT / "syncs/high_value_at_risk_to_meta.yml").read_text()
+    seed = VIP_TO_META.format(audience="23850000000000002")
+    paths = committed_copy(tmp_path, {"vip_to_meta.yml": seed})
+    (paths.syncs / "high_value_at_risk_to_meta.yml").write_text(
+        at_risk.replace("23850000000000001", "23850000000000002")
+    )
+    issues = [str(issue) for issue in load_project(paths).issues]
+    line = position(at_risk, "settings:")[0]
+    assert issues == [
+        f"syncs/high_value_at_risk_to_meta.yml:{line}:1: settings: writes Custom Audience "
+        "23850000000000002 (waymark_vip_lookalike_seed) from audiences.high_value_at_risk, and "
+        "so does 'vip_to_meta' (from audiences.vip_lookalike_seed): one audience or object holds "
+        "the rows of one model",
+        "syncs/vip_to_meta.yml:10:1: settings: writes Custom Audience 23850000000000002 "
+        "(waymark_vip_lookalike_seed) from audiences.vip_lookalike_seed, and so does "
+        "'high_value_at_risk_to_meta' (from audiences.high_value_at_risk): one audience or "
+        "object holds the rows of one model",
+    ]
+    assert set(load_project(paths).valid()) == {
+        "customers_to_support_db",
+        "high_value_at_risk_to_support",
+        "new_leads_to_hubspot",
+        "vip_lookalike_seed_export",
+        "vip_lookalike_seed_to_google_ads",
+    }
+    # Two syncs of one model into one audience, or of two models into two, are fine.
+    (paths.syncs / "high_value_at_risk_to_meta.yml").write_text(at_risk)
+    assert load_project(paths).issues == []
+
+
+def test_two_syncs_writing_one_table_or_folder_fail_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    leads_to_db = (
+        (PROJECT_ROOT / "syncs/customers_to_support_db.yml")
+        .read_text()
+        .replace("name: customers_to_support_db", "name: leads_to_support_db")
+        .replace("model: marts.customers", "model: audiences.new_leads_no_purchase_7d")
+    )
+    at_risk_export = (PROJECT_ROOT / "syncs/vip_lookalike_seed_export.yml").read_text().replace(
+        "name: vip_lookalike_seed_export", "name: at_risk_export"
+    ).replace(
+        "model: audiences.vip_lookalike_seed", "model: audiences.high_value_at_risk"
+    ) + "settings:\n  folder: vip_lookalike_seed_export\n"
+    paths = committed_copy(
+        tmp_path, {"leads_to_support_db.yml": leads_to_db, "at_risk_export.yml": at_risk_export}
+    )
+    messages = {(i.file.name, i.field, i.message.split(",")[0]) for i in load_project(paths).issues}
+    folder = "writes folder .waymark/exports/vip_lookalike_seed_export from"
+    table = "writes table waymark_sync.customer_profiles on 127.0.0.1:5432/waymark from"
+    assert messages == {
+        ("at_risk_export.yml", "settings", f"{folder} audiences.high_value_at_risk"),
+        ("vip_lookalike_seed_export.yml", "destination", f"{folder} audiences.vip_lookalike_seed"),
+        ("customers_to_support_db.yml", "settings", f"{table} marts.customers"),
+        ("leads_to_support_db.yml", "settings", f"{table} audiences.new_leads_no_purchase_7d"),
+    }
+
+
+def test_sync_mappings_are_checked_against_the_model_contract_with_the_nearest_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    at_risk = (PROJECT_ROOT / "syncs/high_value_at_risk_to_meta.yml").read_text()
+    typo = (
+        at_risk.replace("first_name: customer.first_name", "first_name: customer.frist_name")
+        .replace("key: customer_id", "key: customerid")
+        .replace("model: audiences.high_value_at_risk", "model: audiences.high_value_at_rsk")
+    )
+    leads = (PROJECT_ROOT / "syncs/customers_to_support_db.yml").read_text()
+    paths = committed_copy(tmp_path)
+    (paths.syncs / "high_value_at_risk_to_meta.yml").write_text(typo)
+    (paths.syncs / "customers_to_support_db.yml").write_text(
+        leads.replace("key: customer_id", "key: customerid").replace(
+            "  revenue: revenue", "  revenue: revenu"
+        )
+    )
+    assert main(["syncs", "validate", "--syncs", str(paths.syncs)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"syncs/customers_to_support_db.yml:{position(leads, 'key:')[0]}:1: key: 'customerid' is "
+        "not a column of marts.customers; did you mean 'customer_id'?",
+        f"syncs/customers_to_support_db.yml:{position(leads, '  revenue:')[0]}:3: fields.revenue: "
+        "'revenu' is not a column of marts.customers; did you mean 'revenue'?",
+        f"syncs/high_value_at_risk_to_meta.yml:{position(at_risk, 'model:')[0]}:1: model: no dbt "
+        "model is built as audiences.high_value_at_rsk; did you mean "
+        "'audiences.high_value_at_risk'?",
+        f"syncs/high_value_at_risk_to_meta.yml:{position(at_risk, '  first_name:')[0]}:3: "
+        "fields.first_name: 'customer.frist_name' is not a column of marts.customers; did you "
+        "mean 'customer.first_name'?",
+    ]

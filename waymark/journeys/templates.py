@@ -22,12 +22,12 @@ from typing import Annotated, Any, Literal
 
 from jinja2 import StrictUndefined, TemplateRuntimeError, TemplateSyntaxError
 from jinja2 import Template as JinjaTemplate
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing, object_type_repr
 from pydantic import Field
 
 from waymark.journeys.errors import JourneyIssue, Loc
 from waymark.journeys.loading import validate_model
+from waymark.journeys.sandbox import BoundedSandbox
 from waymark.journeys.types import SNAKE_CASE, Model
 from waymark.journeys.yaml_source import YamlSource, read_yaml
 from waymark.text import single_line
@@ -87,10 +87,8 @@ def _refuse_null(value: Any) -> Any:
     return value
 
 
-_TEXT = ImmutableSandboxedEnvironment(
-    undefined=_Undefined, finalize=_refuse_null, keep_trailing_newline=True
-)
-_HTML = ImmutableSandboxedEnvironment(
+_TEXT = BoundedSandbox(undefined=_Undefined, finalize=_refuse_null, keep_trailing_newline=True)
+_HTML = BoundedSandbox(
     undefined=_Undefined, finalize=_refuse_null, keep_trailing_newline=True, autoescape=True
 )
 

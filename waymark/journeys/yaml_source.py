@@ -4,6 +4,11 @@ Journeys, templates and catalogues are read through here so that every error can
 line, column and field path. The loader resolves plain scalars the way JSON (and YAML 1.2) does:
 PyYAML's YAML 1.1 defaults would turn `21:00` into the integer 1260 and `no` into False, which
 silently breaks quiet hours and property filters.
+
+Files are hostile input to a validator, so reading one never hangs and never raises: bytes that
+are not UTF-8, control characters, numbers no config needs (a 5,001-digit integer, 1e999),
+nesting past a sane depth and aliases that expand past a small bound (a "billion laughs" file
+is a few hundred bytes that PyYAML would expand to 10^9 values) are located problems.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from waymark.journeys.errors import JourneyIssue, Loc, display_path
@@ -25,9 +33,91 @@ _FLOAT = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
+MAX_ALIAS_VALUES = 10_000
+"""Values that aliases (`*name`) may add to a file in all: shared snippets of config fit easily,
+while each level of a billion-laughs file multiplies the count and stops within a few levels."""
+MAX_DEPTH = 100
+"""Nesting levels of sequences and mappings; PyYAML composes recursively and would otherwise
+die on Python's recursion limit with a traceback."""
+INT_RANGE = (-(2**63), 2**63 - 1)
+"""Integers are 64-bit like every warehouse column they end up beside; a longer one is a typo,
+and past 4,300 digits Python refuses to even print it."""
+
 
 class _JsonLikeLoader(yaml.SafeLoader):
-    """SafeLoader with JSON-like plain scalars: no sexagesimals, no yes/no, no dates."""
+    """SafeLoader with JSON-like plain scalars: no sexagesimals, no yes/no, no dates; with bounds
+    on alias expansion, nesting and numbers."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._alias_values = 0
+        self._sizes: dict[int, int] = {}
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None and node.end_mark is None:
+                # The anchored collection is still open: the alias is inside it.
+                raise ComposerError(
+                    None, None, f"alias *{event.anchor} refers to a value that contains it",
+                    event.start_mark,
+                )  # fmt: skip
+            if node is not None:
+                self._alias_values += _expanded_size(node, self._sizes)
+                if self._alias_values > MAX_ALIAS_VALUES:
+                    message = (
+                        f"aliases expand this file past {MAX_ALIAS_VALUES:,} values (at "
+                        f"*{event.anchor}); write the values out instead of nesting aliases"
+                    )
+                    raise ComposerError(None, None, message, event.start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                message = f"nested more than {MAX_DEPTH} levels deep"
+                raise ComposerError(None, None, message, self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        digits = node.value.lstrip("+-").replace("_", "")
+        value = super().construct_yaml_int(node) if len(digits) <= 40 else None
+        if value is None or not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            shown = node.value if len(node.value) <= 24 else f"an integer of {len(digits):,} digits"
+            message = f"{shown} is out of range: integers are 64-bit (at most 2**63 - 1)"
+            raise ConstructorError(None, None, message, node.start_mark)
+        return value
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        value = super().construct_yaml_float(node)
+        if value in (float("inf"), float("-inf")):
+            shown = (
+                node.value
+                if len(node.value) <= 24
+                else f"a number of {len(node.value):,} characters"
+            )
+            raise ConstructorError(None, None, f"{shown} is out of range", node.start_mark)
+        return value
+
+
+def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """How many values `node` stands for once every alias inside it is expanded (memoised, so a
+    billion-laughs file is measured in time linear in its size)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    size = 1 + sum(_expanded_size(child, sizes) for child in children)
+    sizes[id(node)] = size
+    return size
 
 
 _JsonLikeLoader.yaml_implicit_resolvers = {}
@@ -38,6 +128,8 @@ for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
 ):
     _JsonLikeLoader.add_implicit_resolver(_tag, _pattern, list(_first))
+_JsonLikeLoader.add_constructor("tag:yaml.org,2002:int", _JsonLikeLoader.construct_yaml_int)
+_JsonLikeLoader.add_constructor("tag:yaml.org,2002:float", _JsonLikeLoader.construct_yaml_float)
 
 
 @dataclass(frozen=True)
@@ -105,12 +197,19 @@ def _child(node: Node | None, part: str | int) -> tuple[yaml.Mark, Node] | None:
 
 def read_yaml(path: Path) -> tuple[YamlSource, list[JourneyIssue]]:
     """Parse `path`; syntax errors and duplicate keys come back as issues, not exceptions."""
-    text = path.read_text(encoding="utf-8")
-    loader = _JsonLikeLoader(text)
+    text, issue = _decoded(path)
+    if issue is not None:
+        return YamlSource(path, None, None), [issue]
+    try:
+        loader = _JsonLikeLoader(text)
+    except yaml.reader.ReaderError as error:
+        return YamlSource(path, None, None), [_reader_issue(path, text, error)]
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         return YamlSource(path, None, None), [_syntax_issue(path, error)]
+    except yaml.reader.ReaderError as error:
+        return YamlSource(path, None, None), [_reader_issue(path, text, error)]
     finally:
         loader.dispose()
     duplicates = list(_duplicate_keys(path, root))
@@ -126,6 +225,30 @@ def read_yaml(path: Path) -> tuple[YamlSource, list[JourneyIssue]]:
     finally:
         constructor.dispose()
     return YamlSource(path, root, data), []
+
+
+def _decoded(path: Path) -> tuple[str, JourneyIssue | None]:
+    """The file's text, or where its first byte that is not UTF-8 is."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line_start = before.rfind(b"\n") + 1
+        line = before.count(b"\n") + 1
+        column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        byte = data[error.start]
+        message = f"not UTF-8: byte 0x{byte:02x} cannot be read; save the file as UTF-8"
+        return "", JourneyIssue(path, line, column, "", message)
+
+
+def _reader_issue(path: Path, text: str, error: yaml.reader.ReaderError) -> JourneyIssue:
+    """A character YAML does not allow (a control character), at its line and column."""
+    before = text[: error.position]
+    line = before.count("\n") + 1
+    column = error.position - (before.rfind("\n") + 1) + 1
+    message = f"invalid YAML: character U+{error.character:04X} is not allowed ({error.reason})"
+    return JourneyIssue(path, line, column, "", message)
 
 
 def _syntax_issue(path: Path, error: yaml.MarkedYAMLError) -> JourneyIssue:

@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.files.capabilities import CAPABILITIES
 from activations.destinations.files.client import open_files
-from activations.destinations.files.config import FilesConfig, FilesSyncSettings
+from activations.destinations.files.config import (
+    FilesConfig,
+    FilesSyncSettings,
+    sync_target,
+)
 from activations.destinations.files.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=FilesSyncSettings,
     open=open_files,
     preview=preview,
+    target=sync_target,
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import Field
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.types import Model, Name
 
 FileFormat = Literal["csv", "parquet"]
@@ -21,3 +23,8 @@ class FilesConfig(ConnectorConfig):
 class FilesSyncSettings(Model):
     folder: Name | None = None
     """Sub-folder of the root; default the sync's name."""
+
+
+def sync_target(config: FilesConfig, settings: FilesSyncSettings, sync: str) -> SyncTarget:
+    """The folder the sync's deltas and snapshots go to."""
+    return SyncTarget("folder", str(PurePosixPath(config.root) / (settings.folder or sync)))

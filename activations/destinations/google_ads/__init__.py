@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.google_ads.capabilities import CAPABILITIES
 from activations.destinations.google_ads.client import open_google_ads
-from activations.destinations.google_ads.config import GoogleAdsConfig, GoogleAdsSyncSettings
+from activations.destinations.google_ads.config import (
+    GoogleAdsConfig,
+    GoogleAdsSyncSettings,
+    sync_target,
+)
 from activations.destinations.google_ads.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=GoogleAdsSyncSettings,
     open=open_google_ads,
     preview=preview,
+    target=sync_target,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 from waymark.journeys.types import Model
 
@@ -32,3 +33,9 @@ class GoogleAdsConfig(ConnectorConfig):
 class GoogleAdsSyncSettings(Model):
     user_list_id: str = Field(pattern=r"^[0-9]{1,20}$")
     """The Customer Match user list (`customers/{customer_id}/userLists/{user_list_id}`)."""
+
+
+def sync_target(config: GoogleAdsConfig, settings: GoogleAdsSyncSettings, sync: str) -> SyncTarget:
+    """The Customer Match user list, by its resource name."""
+    list_name = f"customers/{config.customer_id}/userLists/{settings.user_list_id}"
+    return SyncTarget("Customer Match list", list_name)

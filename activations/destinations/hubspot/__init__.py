@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.hubspot.capabilities import CAPABILITIES
 from activations.destinations.hubspot.client import open_hubspot
-from activations.destinations.hubspot.config import HubSpotConfig, HubSpotSyncSettings
+from activations.destinations.hubspot.config import (
+    HubSpotConfig,
+    HubSpotSyncSettings,
+    sync_target,
+)
 from activations.destinations.hubspot.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=HubSpotSyncSettings,
     open=open_hubspot,
     preview=preview,
+    target=sync_target,
 )

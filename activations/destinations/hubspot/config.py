@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 from waymark.journeys.types import Model, Name
 
@@ -27,3 +28,8 @@ class HubSpotSyncSettings(Model):
     id_property: Name = "email"
     """The unique contact property records are matched on. When it is not one of the sync's
     fields, the record key is its value (a custom unique property such as `waymark_id`)."""
+
+
+def sync_target(config: HubSpotConfig, settings: HubSpotSyncSettings, sync: str) -> SyncTarget:
+    """Contacts of the portal the token belongs to: every sync's records are contacts there."""
+    return SyncTarget("contacts", f"at {config.base_url} (token ${config.access_token_env})")

@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.meta.capabilities import CAPABILITIES
 from activations.destinations.meta.client import open_meta
-from activations.destinations.meta.config import MetaConfig, MetaSyncSettings
+from activations.destinations.meta.config import (
+    MetaConfig,
+    MetaSyncSettings,
+    sync_target,
+)
 from activations.destinations.meta.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=MetaSyncSettings,
     open=open_meta,
     preview=preview,
+    target=sync_target,
 )

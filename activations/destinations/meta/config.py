@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 from waymark.journeys.types import Model, Name
 
@@ -29,3 +30,11 @@ class MetaConfig(ConnectorConfig):
 class MetaSyncSettings(Model):
     audience_id: str = Field(pattern=AUDIENCE_ID)
     """The Custom Audience (customer file) the sync keeps in step."""
+
+
+def sync_target(config: MetaConfig, settings: MetaSyncSettings, sync: str) -> SyncTarget:
+    """The Custom Audience, with the name `audiences` gives its id (ids are unique at Meta)."""
+    names = [
+        name for name, audience in config.audiences.items() if audience == settings.audience_id
+    ]
+    return SyncTarget("Custom Audience", settings.audience_id, ", ".join(names) or None)

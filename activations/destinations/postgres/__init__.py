@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.postgres.capabilities import CAPABILITIES
 from activations.destinations.postgres.client import open_postgres
-from activations.destinations.postgres.config import PostgresConfig, PostgresSyncSettings
+from activations.destinations.postgres.config import (
+    PostgresConfig,
+    PostgresSyncSettings,
+    sync_target,
+)
 from activations.destinations.postgres.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=PostgresSyncSettings,
     open=open_postgres,
     preview=preview,
+    target=sync_target,
 )

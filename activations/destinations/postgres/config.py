@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 from waymark.journeys.types import Model, Name
 
@@ -27,3 +28,9 @@ class PostgresSyncSettings(Model):
     """Table the sync writes, in the destination's schema."""
     create_table: bool = True
     """Create the table when it does not exist, typed from the model's columns."""
+
+
+def sync_target(config: PostgresConfig, settings: PostgresSyncSettings, sync: str) -> SyncTarget:
+    """The table, by server, database, schema and name."""
+    where = f"{config.host}:{config.port}/{config.dbname}"
+    return SyncTarget("table", f"{config.schema_name}.{settings.table} on {where}")

@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.salesforce.capabilities import CAPABILITIES
 from activations.destinations.salesforce.client import open_salesforce
-from activations.destinations.salesforce.config import SalesforceConfig, SalesforceSyncSettings
+from activations.destinations.salesforce.config import (
+    SalesforceConfig,
+    SalesforceSyncSettings,
+    sync_target,
+)
 from activations.destinations.salesforce.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=SalesforceSyncSettings,
     open=open_salesforce,
     preview=preview,
+    target=sync_target,
 )

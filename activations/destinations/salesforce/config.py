@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, PositiveFloat, WithJsonSchema
 
 from activations.connectors import ConnectorConfig
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 from waymark.journeys.types import Model, Name
 
@@ -68,3 +69,11 @@ class SalesforceSyncSettings(Model):
     fields keep their names (Salesforce field names are case-insensitive: `email` is Email)."""
     op_id_field: ApiName | None = None
     """Optional text field receiving the operation id of the last write, for auditing."""
+
+
+def sync_target(
+    config: SalesforceConfig, settings: SalesforceSyncSettings, sync: str
+) -> SyncTarget:
+    """The sObject of the org the connected app logs in to."""
+    org = f"{config.login_url} (client ${config.client_id_env})"
+    return SyncTarget("Salesforce object", f"{settings.sobject} at {org}")

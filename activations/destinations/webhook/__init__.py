@@ -3,7 +3,11 @@
 from activations.connectors import Connector
 from activations.destinations.webhook.capabilities import CAPABILITIES
 from activations.destinations.webhook.client import open_webhook
-from activations.destinations.webhook.config import WebhookConfig, WebhookSyncSettings
+from activations.destinations.webhook.config import (
+    WebhookConfig,
+    WebhookSyncSettings,
+    sync_target,
+)
 from activations.destinations.webhook.mapping import preview
 
 CONNECTOR = Connector(
@@ -13,4 +17,5 @@ CONNECTOR = Connector(
     sync_settings_model=WebhookSyncSettings,
     open=open_webhook,
     preview=preview,
+    target=sync_target,
 )

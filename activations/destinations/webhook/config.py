@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import PositiveFloat
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
+from activations.destination import SyncTarget
 from waymark.journeys.project import EnvVarName
 
 
@@ -19,3 +20,9 @@ class WebhookConfig(ConnectorConfig):
 
 
 WebhookSyncSettings = NoSyncSettings
+
+
+def sync_target(config: WebhookConfig, settings: WebhookSyncSettings, sync: str) -> SyncTarget:
+    """Records the receiver tells apart by their `source`, the sync's name: two syncs into one
+    endpoint never write the same records."""
+    return SyncTarget("records", f"with source '{sync}' at the URL in ${config.url_env}")
