@@ -11,7 +11,11 @@ tags but always contain the assets' ops.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
+
+from waymark.home import warehouse_from_environment
 
 WAREHOUSE_POOL = "waymark_warehouse"
 WAREHOUSE_POOL_LIMIT = 1
@@ -22,6 +26,21 @@ _IN_PROGRESS = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """A resource that reads or writes the warehouse file.
+
+    `warehouse` when configured (tests), else `$WAYMARK_WAREHOUSE`, else the home's warehouse
+    (`$WAYMARK_HOME` or `./.waymark`), resolved when a run uses it. Not a required `EnvVar`: the
+    process that only launches a run (`dagster job launch` from a shell) validates the run's
+    config in its own environment, and would refuse the run for a variable only the run needs.
+    """
+
+    warehouse: str | None = None
+
+    def warehouse_path(self) -> Path:
+        return Path(self.warehouse) if self.warehouse else warehouse_from_environment()
 
 
 def set_warehouse_pool_limit(instance: dg.DagsterInstance) -> None:
