@@ -11,11 +11,10 @@ tags but always contain the assets' ops.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
-
-from waymark.home import warehouse_from_environment
 
 WAREHOUSE_POOL = "waymark_warehouse"
 WAREHOUSE_POOL_LIMIT = 1
@@ -29,18 +28,25 @@ _IN_PROGRESS = [
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """A resource that reads or writes the warehouse file.
+    """A resource that reads or writes the warehouse file: `warehouse` when configured (tests),
+    else `$WAYMARK_WAREHOUSE` of the process that runs the step (`make ui` sets it).
 
-    `warehouse` when configured (tests), else `$WAYMARK_WAREHOUSE`, else the home's warehouse
-    (`$WAYMARK_HOME` or `./.waymark`), resolved when a run uses it. Not a required `EnvVar`: the
-    process that only launches a run (`dagster job launch` from a shell) validates the run's
-    config in its own environment, and would refuse the run for a variable only the run needs.
+    Read when a run uses it rather than through a required `dg.EnvVar`: Dagster resolves an
+    `EnvVar` while validating a run's config, also in a process that only launches the run
+    (`dagster job launch` from a shell), which would refuse the run for a variable only the run
+    needs.
     """
 
     warehouse: str | None = None
 
     def warehouse_path(self) -> Path:
-        return Path(self.warehouse) if self.warehouse else warehouse_from_environment()
+        chosen = self.warehouse or os.environ.get("WAYMARK_WAREHOUSE")
+        if not chosen:
+            raise dg.Failure(
+                description="WAYMARK_WAREHOUSE is not set where this run executes: `make ui` "
+                "sets it from WAYMARK_HOME; elsewhere set it in the environment or in .env"
+            )
+        return Path(chosen)
 
 
 def set_warehouse_pool_limit(instance: dg.DagsterInstance) -> None:

@@ -84,6 +84,7 @@ def test_simulate_from_yesterday_names_the_option_and_the_format(tmp_path: Path)
         (["syncs", "sendz"], "waymark syncs:", "did you mean 'sends'?"),
         (["qurey", "select 1"], "waymark:", "did you mean 'query'?"),
         (["build", "--data", "{demo}", "--ful-refresh"], "waymark build:", "'--full-refresh'"),
+        (["journeys", "tick", "--as-off", "2026-06-30"], "waymark journeys tick:", "'--as-of'"),
         (["sync", "new_leads_to_hubspt"], "waymark sync:", "'new_leads_to_hubspot'"),
         (["journeys", "map", "welcome_seres"], "waymark journeys map:", "'welcome_series'"),
         (
@@ -169,6 +170,7 @@ BAD_INVOCATIONS = [
     ["journeys", "tick", "--warehouse", MISSING],
     ["journeys", "tick", "--lookback-hours", "-1"],
     ["journeys", "tick", "--lookback-hours", "nan"],
+    ["journeys", "tick", "--home", "{tmp}"],
     [
         "journeys",
         "simulate",

@@ -25,6 +25,7 @@ from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR, WaymarkHome
 
 # Rows `waymark query` prints as a table unless told otherwise; CSV and JSON write every row.
 QUERY_TABLE_ROWS = 100
+QUERY_FORMATS = ("table", "csv", "json")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -108,6 +109,7 @@ def _query(args: argparse.Namespace) -> int:
     )  # fmt: skip
     result = run_query(warehouse, args.sql, limit or None)
     WRITERS[args.format](result, sys.stdout)
+    sys.stdout.flush()  # the rows, then what was left out of them
     if result.more:
         print(
             f"first {limit:,} rows shown: --max-rows 0 shows every row, --format csv or json "
@@ -165,9 +167,7 @@ def parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="run read-only SQL on the warehouse; print a table")
     query.add_argument("sql", help='such as "select * from marts.customers limit 5"')
     query.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
-    query.add_argument(
-        "--format", choices=("table", "csv", "json"), default="table", help="default table"
-    )
+    query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="default table")
     query.add_argument(
         "--max-rows",
         type=whole_number(0),

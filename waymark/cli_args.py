@@ -46,13 +46,17 @@ class WaymarkArgumentParser(argparse.ArgumentParser):
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> argparse.Namespace:
         parsed, extras = self.parse_known_args(args, namespace)
-        if extras:
-            # Report against the command that was being parsed, with its options to suggest.
-            command: argparse.ArgumentParser = getattr(parsed, "command_parser", self)
-            options = [o for action in command._actions for o in action.option_strings]
-            hint = did_you_mean(extras[0], options) if extras[0].startswith("-") else ""
-            command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
-        return parsed
+        if not extras:
+            return parsed
+        # Report against the command that was being parsed, with its options to suggest.
+        command: argparse.ArgumentParser = getattr(parsed, "command_parser", self)
+        own = [option for action in self._actions for option in action.option_strings]
+        first = extras[0].split("=", 1)[0]
+        if command is not self and first in own:
+            command.error(f"{first} goes before the command: {self.prog} {first} ...")
+        options = [option for action in command._actions for option in action.option_strings]
+        hint = did_you_mean(first, options) if first.startswith("-") else ""
+        command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
 
 def label_commands(parser: argparse.ArgumentParser) -> None:

@@ -53,11 +53,3 @@ class WaymarkHome:
         for path in (self.root, self.landing, self.outputs, self.dbt_target, self.dbt_logs):
             path.mkdir(parents=True, exist_ok=True)
         return self
-
-
-def warehouse_from_environment() -> Path:
-    """``$WAYMARK_WAREHOUSE``, else the warehouse of the home (``$WAYMARK_HOME`` or
-    ``./.waymark``): what `make ui` gives the Dagster processes, and what any other process that
-    loads the Dagster code location (`dagster job launch`, a plain `dagster dev`) falls back to."""
-    explicit = os.environ.get("WAYMARK_WAREHOUSE")
-    return Path(explicit).resolve() if explicit else WaymarkHome.resolve().warehouse

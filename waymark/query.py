@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,7 +18,8 @@ from typing import IO, Any
 
 import duckdb
 
-FORMATS = ("table", "csv", "json")
+from waymark.cli_errors import CommandError
+
 NUMBERS = (int, float, Decimal)
 
 
@@ -90,7 +90,7 @@ def write_json(result: QueryResult, out: IO[str]) -> None:
     """A JSON array of objects, one per row on its own line."""
     repeated = sorted({name for name in result.columns if result.columns.count(name) > 1})
     if repeated:
-        raise ValueError(
+        raise CommandError(
             f"column names repeat ({', '.join(repeated)}): give each column an alias for JSON"
         )
     out.write("[")
@@ -102,8 +102,9 @@ def write_json(result: QueryResult, out: IO[str]) -> None:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Decimal):  # a whole-number decimal stays whole; money keeps its point
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     if isinstance(value, date | datetime | time):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -114,12 +115,3 @@ def _json_value(value: Any) -> Any:
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
-
-
-def row_count_note(result: QueryResult, max_rows: int | None) -> Iterator[str]:
-    """What the output left out, for stderr."""
-    if result.more:
-        yield (
-            f"first {max_rows:,} rows shown; more were not: --max-rows 0 shows every row, "
-            "--format csv or json writes them all"
-        )
