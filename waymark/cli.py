@@ -119,6 +119,13 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _customers(text: str) -> int:
+    # Imported here: the generator package takes a third of a second to import.
+    from waymark.generate.ids import MAX_PEOPLE
+
+    return whole_number(1, MAX_PEOPLE)(text)
+
+
 def parser() -> argparse.ArgumentParser:
     root = WaymarkArgumentParser(prog="waymark", description=__doc__.splitlines()[0])
     root.add_argument("--home", help="state directory (default $WAYMARK_HOME or ./.waymark)")
@@ -148,12 +155,8 @@ def parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo)
 
-    from waymark.generate.ids import MAX_PEOPLE
-
     generate = commands.add_parser("generate", help="write realistic source files with truth")
-    generate.add_argument(
-        "--customers", type=whole_number(1, MAX_PEOPLE), required=True, help="number of people"
-    )
+    generate.add_argument("--customers", type=_customers, required=True, help="number of people")
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--out", required=True, help="output data directory")
     generate.add_argument("--days", type=whole_number(1), default=180, help="length of the window")
