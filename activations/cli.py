@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from waymark.cli_args import existing_directory, instant, instant_text, whole_number
+from waymark.cli_errors import CommandError, problems_error, require_warehouse, unknown_name
 from waymark.home import WaymarkHome
 
 if TYPE_CHECKING:
@@ -29,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sends = commands.add_parser("sends", help="deliver pending journey messages from the outbox")
     sends.add_argument("--destination", help="only this destination")
-    sends.add_argument("--give-up-after-runs", type=int, default=5, help="for transient failures")
+    sends.add_argument(
+        "--give-up-after-runs", type=whole_number(1), default=5, help="for transient failures"
+    )
     _run_options(sends)
     _project_options(sends)
     sends.set_defaults(handler=_sends)
@@ -52,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     forget.add_argument("--email", help="an email address of the person (stored hashed)")
     forget.add_argument("--phone", help="a phone number of the person (stored hashed)")
     forget.add_argument("--country", help="ISO country of a national phone number")
-    forget.add_argument("--requested-at", help="when the person asked (UTC; default now)")
+    forget.add_argument(
+        "--requested-at", type=instant, help="when the person asked (UTC; default now)"
+    )
     forget.add_argument("--reference", help="the request's id in the tool it came from")
     forget.add_argument(
         "--record-only", action="store_true", help="record the request; process it later"
@@ -69,16 +75,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--syncs", help="folder of sync files (default syncs/)")
+    parser.add_argument(
+        "--syncs", type=existing_directory, help="folder of sync files (default syncs/)"
+    )
     parser.add_argument("--destinations", help="destinations file (default beside syncs/)")
 
 
 def _run_options(parser: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
     parser.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
-    parser.add_argument("--as-of", help="consent and suppression as of this UTC time (default now)")
+    parser.add_argument(
+        "--as-of",
+        type=instant_text,
+        help="consent and suppression as of this UTC time (default now)",
+    )
     if dry_run:
         parser.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
-        parser.add_argument("--sample", type=int, default=3, help="payloads shown per change kind")
+        parser.add_argument(
+            "--sample", type=whole_number(0), default=3, help="payloads shown per change kind"
+        )
 
 
 def _paths(args: argparse.Namespace) -> SyncPaths:
@@ -116,7 +130,9 @@ def _list(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    return 1 if project.issues else 0
+    if project.issues:
+        raise problems_error(project.issues, "waymark syncs validate")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -135,7 +151,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _warehouse(args: argparse.Namespace) -> Path:
-    return Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    """The warehouse the command reads (--warehouse or the home's); it must exist."""
+    chosen = Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    return require_warehouse(chosen)
 
 
 def _as_of(args: argparse.Namespace) -> str:
@@ -151,24 +169,19 @@ def _sync(args: argparse.Namespace) -> int:
     from activations.secrets import Secrets
 
     project = _load(args)
+    names = [s.source.path.stem for s in project.syncs]
     loaded = next((s for s in project.syncs if s.source.path.stem == args.name), None)
     if loaded is None:
-        print(f"waymark sync: no sync named '{args.name}' in {_paths(args).syncs}", file=sys.stderr)
-        return 1
+        raise unknown_name("sync", args.name, names, _paths(args).syncs)
     if loaded.issues or loaded.spec is None:
-        print("\n".join(str(issue) for issue in loaded.issues), file=sys.stderr)
-        return 1
+        raise problems_error(loaded.issues, "waymark syncs validate")
     warehouse = _warehouse(args)
-    if not warehouse.is_file():
-        print(f"waymark sync: no warehouse at {warehouse}", file=sys.stderr)
-        return 1
     secrets = Secrets()
     if args.dry_run:
         try:
             print(dry_run_sync(warehouse, loaded, _as_of(args), args.sample))
         except PlanError as error:
-            print(f"waymark sync: {secrets.redact(str(error))}", file=sys.stderr)
-            return 1
+            raise CommandError(secrets.redact(str(error)) or "") from None
         return 0
     report = run_sync(warehouse, loaded, RunOptions(as_of=_as_of(args), secrets=secrets))
     print(f"sync {loaded.spec.name} run {report.run_id}: {report.summary()}")
@@ -176,18 +189,34 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _sends(args: argparse.Namespace) -> int:
+    import duckdb
+
     from activations.dry_run import dry_run_sends
+    from activations.outcomes import waiting_messages
     from activations.runner import RunOptions
     from activations.secrets import Secrets
-    from activations.sends import deliver_sends
+    from activations.sends import OUTBOX, deliver_sends
 
     project = _load(args)
-    for issue in project.issues:
-        print(issue, file=sys.stderr)
     warehouse = _warehouse(args)
-    if not warehouse.is_file():
-        print(f"waymark syncs sends: no warehouse at {warehouse}", file=sys.stderr)
-        return 1
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        waiting = waiting_messages(con)
+    if waiting is None:
+        # No journey tick has run on this warehouse: nothing was ever put in the outbox.
+        print(
+            f"no journey messages waiting: {OUTBOX} does not exist yet "
+            "(the first journey tick creates it)",
+            file=sys.stderr,
+        )
+        return 0
+    known = set(project.destinations) | set(waiting)
+    if args.destination and args.destination not in known:
+        raise unknown_name(
+            "destination", args.destination, sorted(known), _paths(args).destinations
+        )
+    if project.issues:
+        warning = problems_error(project.issues, "waymark syncs validate")
+        print(f"waymark syncs sends: warning: {warning}", file=sys.stderr)
     if args.dry_run:
         print(dry_run_sends(warehouse, project.destinations, _as_of(args), args.sample))
         return 0
@@ -207,8 +236,6 @@ def _sends(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     import duckdb
 
     from activations.erasure import ErasureRequestError, record_request
@@ -216,12 +243,9 @@ def _forget(args: argparse.Namespace) -> int:
     from activations.tables import ensure_tables
 
     warehouse = _warehouse(args)
-    if not warehouse.is_file():
-        print(f"waymark forget: no warehouse at {warehouse}", file=sys.stderr)
-        return 1
     now = utc_now()
     try:
-        requested_at = datetime.fromisoformat(args.requested_at) if args.requested_at else now
+        requested_at = args.requested_at or now
         with duckdb.connect(str(warehouse)) as con:
             ensure_tables(con)
             request_id, new = record_request(
@@ -235,8 +259,7 @@ def _forget(args: argparse.Namespace) -> int:
                 external_ref=args.reference,
             )
     except (ErasureRequestError, ValueError) as error:
-        print(f"waymark forget: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(str(error)) from None
     state = "recorded" if new else "already recorded"
     print(f"erasure request {request_id} {state}; syncs and sends drop the customer from now on")
     if args.record_only:
@@ -256,9 +279,6 @@ def _erase(args: argparse.Namespace) -> int:
 
     project = _load(args)
     warehouse = _warehouse(args)
-    if not warehouse.is_file():
-        print(f"waymark syncs erase: no warehouse at {warehouse}", file=sys.stderr)
-        return 1
     relation = getattr(args, "requests_from", None)
     if relation:
         try:
@@ -266,8 +286,7 @@ def _erase(args: argparse.Namespace) -> int:
                 ensure_tables(con)
                 imported = import_requests(con, relation, utc_now())
         except ErasureRequestError as error:
-            print(f"waymark syncs erase: {error}", file=sys.stderr)
-            return 1
+            raise CommandError(str(error)) from None
         print(f"{imported} new erasure request(s) imported from {relation}")
     options = RunOptions(as_of=_as_of(args), secrets=Secrets())
     outcomes = process_erasures(warehouse, project, options)

@@ -24,7 +24,7 @@ import duckdb
 from activations.destinations_file import ResolvedDestination
 from activations.ledger import CHANGELOG
 from activations.runs import RUNS
-from activations.sends import OUTBOX
+from activations.sends import OUTBOX, outbox_exists
 from activations.tables import tables_exist
 
 DEFAULT_MAX_REJECTED_SHARE = 0.05
@@ -166,12 +166,7 @@ def not_ready(target: ResolvedDestination | None, environ: Mapping[str, str]) ->
 
 def waiting_messages(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
     """Journey messages pending or in flight per destination; None when there is no outbox."""
-    schema, table = OUTBOX.split(".")
-    found = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    if not found or not found[0]:
+    if not outbox_exists(con):
         return None
     rows = con.execute(
         f"select destination, count(*) from {OUTBOX} where state in ('pending', 'sending') "

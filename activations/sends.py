@@ -55,8 +55,10 @@ def deliver_sends(
     only: str | None = None,
     give_up_after_runs: int = 5,
 ) -> list[RunReport]:
-    """One run per destination with messages waiting."""
+    """One run per destination with messages waiting; none before the first journey tick."""
     with duckdb.connect(str(warehouse)) as con:
+        if not outbox_exists(con):
+            return []
         ensure_tables(con)
         names = [
             row[0]
@@ -71,6 +73,16 @@ def deliver_sends(
             _send_to(con, name, destinations.get(name), options, give_up_after_runs)
             for name in names
         ]
+
+
+def outbox_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the journey engine has created the outbox (its first tick does)."""
+    schema, table = OUTBOX.split(".")
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _send_to(

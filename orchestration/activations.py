@@ -38,17 +38,16 @@ from activations.secrets import Secrets
 from activations.sync_files import LoadedSync, SyncPaths, SyncProject, load_project
 from orchestration.as_of import as_of_tags, format_as_of, run_as_of
 from orchestration.dbt import waymark_dbt_models, waymark_dbt_project
-from orchestration.warehouse import WAREHOUSE_POOL
+from orchestration.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "activations"
 SYNC_KEY_PREFIX = "syncs"
 REJECTED_SHARE_CHECK = "rejected_share_within_threshold"
 
 
-class ActivationsResource(dg.ConfigurableResource):
+class ActivationsResource(WarehouseResource):
     """The warehouse the syncs read and log to, and how strict their checks are."""
 
-    warehouse: str
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
     """Default threshold of the rejected-share checks; a sync file's `max_rejected_share` wins."""
     sends_give_up_after_runs: int = 5
@@ -57,10 +56,11 @@ class ActivationsResource(dg.ConfigurableResource):
     @contextmanager
     def read(self):
         """A read-only connection, or None when no warehouse has been built yet."""
-        if not Path(self.warehouse).is_file():
+        warehouse = self.warehouse_path()
+        if not warehouse.is_file():
             yield None
             return
-        with duckdb.connect(self.warehouse, read_only=True) as con:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
             yield con
 
 
@@ -147,10 +147,9 @@ def materialize_sync(
             check_results=[rejection_check(activations, name, loaded.spec.max_rejected_share)],
         )
     as_of = format_as_of(run_as_of(context))
-    report = run_sync(
-        Path(activations.warehouse), loaded, RunOptions(as_of=as_of, secrets=Secrets())
-    )
-    with duckdb.connect(activations.warehouse, read_only=True) as con:
+    warehouse = activations.warehouse_path()
+    report = run_sync(warehouse, loaded, RunOptions(as_of=as_of, secrets=Secrets()))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         reasons = top_rejection_reasons(con, report.run_id)
     metadata = report_metadata(report, reasons)
     context.log.info(f"sync {name} run {report.run_id}: {report.summary()}")
@@ -283,7 +282,7 @@ def activation_definitions(paths: SyncPaths | None = None) -> dg.Definitions:
         dg.Definitions(
             sensors=alert_sensors,
             resources={
-                "activations": ActivationsResource(warehouse=dg.EnvVar("WAYMARK_WAREHOUSE")),
+                "activations": ActivationsResource(),
                 "alerts": AlertWebhook(),
             },
         ),

@@ -21,7 +21,7 @@ defs = dg.Definitions(
     resources={
         "dbt": dbt_resource(),
         "landing": LandingZone(data_dir=dg.EnvVar("WAYMARK_DATA_DIR")),
-        "journey_engine": JourneyEngine(warehouse=dg.EnvVar("WAYMARK_WAREHOUSE")),
+        "journey_engine": JourneyEngine(),
     },
     # One process, one step at a time: on 2 cores the in-process executor runs dbt + Python
     # jobs about twice as fast as the multiprocess default, and DuckDB allows one writer.

@@ -11,7 +11,6 @@ that failed stays open and is retried by the next refresh; the asset then report
 
 from collections import Counter
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -41,10 +40,11 @@ def erasure_definitions(project: SyncProject, manifest: Mapping[str, Any]) -> dg
     def erasure_requests(
         context: dg.AssetExecutionContext, activations: ActivationsResource
     ) -> dg.MaterializeResult:
-        if not Path(activations.warehouse).is_file():
+        warehouse = activations.warehouse_path()
+        if not warehouse.is_file():
             return dg.MaterializeResult(metadata={"status": "no warehouse yet", "requests": 0})
         options = RunOptions(as_of=format_as_of(run_as_of(context)), secrets=Secrets())
-        outcomes = process_erasures(Path(activations.warehouse), project, options)
+        outcomes = process_erasures(warehouse, project, options)
         actions: Counter[str] = Counter()
         for outcome in outcomes:
             context.log.info(outcome.summary())

@@ -11,7 +11,6 @@ send and says so.
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -70,7 +69,7 @@ def _row(destination: str, waiting: int, report: RunReport | None, note: str) ->
 def materialize_sends(
     context: dg.AssetExecutionContext, activations: ActivationsResource, project: SyncProject
 ) -> dg.MaterializeResult:
-    warehouse = Path(activations.warehouse)
+    warehouse = activations.warehouse_path()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         waiting = waiting_messages(con)
     if waiting is None:

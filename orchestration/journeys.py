@@ -16,7 +16,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.as_of import format_as_of, run_as_of
 from orchestration.dbt import waymark_dbt_models, waymark_dbt_project
-from orchestration.warehouse import WAREHOUSE_POOL
+from orchestration.warehouse import WAREHOUSE_POOL, WarehouseResource
 from waymark.home import PROJECT_ROOT
 
 READ_MODELS = ("customers", "customer_events", "audience_memberships")
@@ -32,10 +32,9 @@ def audience_models() -> list[str]:
     )
 
 
-class JourneyEngine(dg.ConfigurableResource):
+class JourneyEngine(WarehouseResource):
     """Where the engine reads journeys from and which warehouse it ticks."""
 
-    warehouse: str
     journeys: str = str(PROJECT_ROOT / "journeys")
 
 
@@ -87,7 +86,7 @@ def journey_tick(
 
     as_of = run_as_of(context)
     report = open_project(ProjectPaths.for_journeys(journey_engine.journeys))
-    with duckdb.connect(journey_engine.warehouse) as con:
+    with duckdb.connect(str(journey_engine.warehouse_path())) as con:
         result = tick(con, report.journeys, report.project, as_of)
         counts = {j.name: read_counts(con, j.name, Tables()) for j in report.journeys}
     context.log.info(f"journeys tick as of {format_as_of(as_of)}: {result.summary()}")

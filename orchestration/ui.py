@@ -28,6 +28,7 @@ import dagster as dg
 
 from orchestration.manifest import MANIFEST_PATH
 from orchestration.warehouse import fail_abandoned_runs, set_warehouse_pool_limit
+from waymark.environment import dot_env_values
 from waymark.home import DEMO_DATA_DIR, PROJECT_ROOT, WaymarkHome
 
 INSTANCE_CONFIG = Path(__file__).parent / "instance" / "dagster.yaml"
@@ -174,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     if not MANIFEST_PATH.exists():
         print(f"No dbt manifest at {MANIFEST_PATH}: run `make manifest` first.", file=sys.stderr)
         return 2
-    home = WaymarkHome.resolve(args.home).create()
-    env = ui_environment(home, os.environ)
+    # `dagster dev` loads the project folder's .env (it runs there) over these variables; read
+    # it here too, so the home chosen below is the one the Dagster processes see.
+    environ = {**os.environ, **dot_env_values(PROJECT_ROOT)}
+    home = WaymarkHome.resolve(args.home or environ.get("WAYMARK_HOME")).create()
+    env = ui_environment(home, environ)
     if Path(env["WAYMARK_DATA_DIR"]) == home.landing:
         copied = seed_demo_landing(home.landing)
         if copied:

@@ -11,6 +11,9 @@ tags but always contain the assets' ops.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import dagster as dg
 
 WAREHOUSE_POOL = "waymark_warehouse"
@@ -22,6 +25,28 @@ _IN_PROGRESS = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """A resource that reads or writes the warehouse file: `warehouse` when configured (tests),
+    else `$WAYMARK_WAREHOUSE` of the process that runs the step (`make ui` sets it).
+
+    Read when a run uses it rather than through a required `dg.EnvVar`: Dagster resolves an
+    `EnvVar` while validating a run's config, also in a process that only launches the run
+    (`dagster job launch` from a shell), which would refuse the run for a variable only the run
+    needs.
+    """
+
+    warehouse: str | None = None
+
+    def warehouse_path(self) -> Path:
+        chosen = self.warehouse or os.environ.get("WAYMARK_WAREHOUSE")
+        if not chosen:
+            raise dg.Failure(
+                description="WAYMARK_WAREHOUSE is not set where this run executes: `make ui` "
+                "sets it from WAYMARK_HOME; elsewhere set it in the environment or in .env"
+            )
+        return Path(chosen)
 
 
 def set_warehouse_pool_limit(instance: dg.DagsterInstance) -> None:

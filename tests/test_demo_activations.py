@@ -194,3 +194,40 @@ def test_a_postgresql_that_is_not_running_is_skipped_with_a_clear_line(
         warehouse,
         "select count(*) from activations.sync_state where sync_name = 'customers_to_support_db'",
     ) == [(0,)]
+
+
+def test_demo_summary_counts_messages_still_waiting_after_delivery(
+    demo_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, warehouse)
+    paths = project_copy(tmp_path / "project", {}, only=["vip_lookalike_seed_export"])
+    customer = query(
+        warehouse,
+        "select customer_id from marts.customers where email_marketing_consent = 'granted' "
+        "and email is not null and not is_email_suppressed order by customer_id limit 1",
+    )[0][0]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(OUTBOX_DDL)
+        # One message the SMTP stand-in delivers, one for a destination with no stand-in.
+        for key, destination in (("welcome:1:mail", "email_smtp"), ("welcome:1:x", "nowhere")):
+            con.execute(
+                "insert into journeys.journey_outbox values (?, ?, 'email', ?, 'welcome', "
+                "'email_marketing', ?, 'pending')",
+                [key, customer, destination, json.dumps({"subject": "Hi", "text": "Hello"})],
+            )
+
+    first = format_demo_activations(
+        run_demo_activations(warehouse, tmp_path / "home", DEMO_AS_OF, paths)
+    )
+    assert (
+        "journeys.journey_outbox: 2 message(s) waiting before delivery, 1 still waiting after "
+        "it (nowhere 1)"
+    ) in first
+    again = format_demo_activations(
+        run_demo_activations(warehouse, tmp_path / "home", DEMO_AS_OF, paths)
+    )
+    assert (
+        "journeys.journey_outbox: 1 message(s) waiting before delivery, 1 still waiting after "
+        "it (nowhere 1)"
+    ) in again

@@ -8,15 +8,14 @@ project behaves the same way.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waymark.environment import temporary_environment
 from waymark.home import DBT_PROJECT_DIR
 
 
@@ -59,20 +58,6 @@ def dbt_environment(
     return env
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_dbt(
     args: list[str],
     env: dict[str, str],
@@ -100,7 +85,7 @@ def run_dbt(
             on_node(node, len(nodes), 0)
 
     started = time.perf_counter()
-    with _environment(env):
+    with temporary_environment(env):
         runner = dbtRunner(callbacks=[callback])
         try:
             outcome = runner.invoke(

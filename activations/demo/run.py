@@ -7,10 +7,7 @@ warehouse sends nothing new: every row already delivered counts as unchanged.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from activations.runs import RunReport
 from activations.secrets import Secrets
 from activations.sends import OUTBOX, deliver_sends
 from activations.sync_files import SyncPaths, load_project
+from waymark.environment import temporary_environment
 
 
 @dataclass
@@ -53,21 +51,6 @@ class DemoActivations:
         return [line.name for line in lines if line.report and line.report.status == "failed"]
 
 
-@contextmanager
-def demo_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """The stand-ins' credentials as environment variables of this process, for the demo only."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_demo_activations(
     warehouse: Path, home: Path, as_of: str, paths: SyncPaths | None = None
 ) -> DemoActivations:
@@ -76,7 +59,8 @@ def run_demo_activations(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         waiting = waiting_messages(con)
     wanted = {s.spec.destination for s in project.syncs if s.spec} | set(waiting or {})
-    with local_destinations(project, home, wanted) as local, demo_environment(local.env):
+    # The stand-ins' credentials are environment variables of this process for the demo only.
+    with local_destinations(project, home, wanted) as local, temporary_environment(local.env):
         options = RunOptions(as_of=as_of, secrets=Secrets())
         syncs = []
         for loaded in project.syncs:
@@ -106,13 +90,23 @@ def run_demo_activations(
         for line in syncs + sends:
             if line.report is not None:
                 line.reasons = top_rejection_reasons(con, line.report.run_id)
-    outbox = (
-        f"{OUTBOX} does not exist yet (the journey engine creates it): no journey sends"
-        if waiting is None
-        else f"{OUTBOX}: {sum(waiting.values())} message(s) waiting"
-    )
+        still_waiting = waiting_messages(con)
     seconds = time.perf_counter() - started
-    return DemoActivations(as_of, syncs, sends, outbox, notes, mail, seconds)
+    return DemoActivations(
+        as_of, syncs, sends, outbox_line(waiting, still_waiting), notes, mail, seconds
+    )
+
+
+def outbox_line(before: dict[str, int] | None, after: dict[str, int] | None) -> str:
+    """What the outbox held before delivery and what still waits in it after."""
+    if before is None or after is None:
+        return f"{OUTBOX} does not exist yet (the journey engine creates it): no journey sends"
+    left = sum(after.values())
+    where = f" ({', '.join(f'{name} {count:,}' for name, count in after.items())})" if left else ""
+    return (
+        f"{OUTBOX}: {sum(before.values()):,} message(s) waiting before delivery, "
+        f"{left:,} still waiting after it{where}"
+    )
 
 
 _HEADER = (

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from waymark.cli_args import duration, existing_directory, instant, non_negative_number
+from waymark.cli_errors import CommandError, problems_error, unknown_name
 from waymark.home import PROJECT_ROOT, WaymarkHome
+from waymark.instants import parse_instant
 
 if TYPE_CHECKING:
+    from waymark.journeys.journey import Journey
     from waymark.journeys.project import ProjectPaths
+    from waymark.journeys.validation import ProjectReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,10 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.set_defaults(handler=_preview)
 
     tick = commands.add_parser("tick", help="run one journey evaluation over the warehouse")
-    tick.add_argument("--as-of", help="evaluate as of this UTC time (ISO 8601; default now)")
+    tick.add_argument(
+        "--as-of", type=instant, help="evaluate as of this UTC time (ISO 8601; default now)"
+    )
     tick.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
     tick.add_argument(
-        "--lookback-hours", type=float, default=24.0, help="late-event allowance (default 24)"
+        "--lookback-hours",
+        type=non_negative_number,
+        default=24.0,
+        help="late-event allowance (default 24)",
     )
     _project_options(tick)
     tick.set_defaults(handler=_tick)
@@ -51,9 +61,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "simulate", help="replay history through a journey without sending anything"
     )
     simulate.add_argument("journey", help="journey name")
-    simulate.add_argument("--from", dest="start", required=True, help="first tick (ISO 8601, UTC)")
-    simulate.add_argument("--to", dest="end", required=True, help="last tick (ISO 8601, UTC)")
-    simulate.add_argument("--every", default="1h", help="tick interval such as 15m, 1h (default)")
+    simulate.add_argument(
+        "--from", dest="start", type=instant, required=True, help="first tick (ISO 8601, UTC)"
+    )
+    simulate.add_argument(
+        "--to", dest="end", type=instant, required=True, help="last tick (ISO 8601, UTC)"
+    )
+    simulate.add_argument(
+        "--every", type=duration, default="1h", help="tick interval such as 15m, 1h (default)"
+    )
     simulate.add_argument("--warehouse", help="DuckDB file, read only (default <home>/...)")
     simulate.add_argument(
         "--output", help="would-send list, JSON lines (default <home>/outputs/simulate_*.jsonl)"
@@ -73,7 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--journeys", help="journeys folder (default journeys/)")
+    parser.add_argument(
+        "--journeys", type=existing_directory, help="journeys folder (default journeys/)"
+    )
     parser.add_argument("--templates", help="templates folder (default beside the journeys folder)")
     parser.add_argument("--destinations", help="destinations file (default beside journeys/)")
     parser.add_argument("--events", help="event catalogue (default <journeys>/_events.yml)")
@@ -121,25 +139,14 @@ def _preview(args: argparse.Namespace) -> int:
     from waymark.journeys.preview import PreviewError, preview_journey
     from waymark.journeys.preview_format import format_preview
 
-    report, journey = _journey_or_report(args)
-    if journey is None:
-        return 1
+    report, journey = _journey(args)
     warehouse = warehouse_path(args)
     try:
         preview = preview_journey(journey, report.project, warehouse, args.customer)
     except PreviewError as error:
-        print(f"waymark journeys preview: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(str(error)) from None
     print(format_preview(preview, html=args.html))
     return 1 if any(send.error for send in preview.sends) else 0
-
-
-def parse_instant(text: str | None) -> datetime:
-    """An ISO 8601 instant as naive UTC; text without an offset is UTC; None is now."""
-    if text is None:
-        return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    parsed = datetime.fromisoformat(text.strip())
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def warehouse_path(args: argparse.Namespace) -> Path:
@@ -147,61 +154,56 @@ def warehouse_path(args: argparse.Namespace) -> Path:
 
 
 def _tick(args: argparse.Namespace) -> int:
-    import duckdb
-
     from waymark.journeys.engine import tick_warehouse
     from waymark.journeys.engine.format import format_tick
     from waymark.journeys.engine.sql import EngineError
 
     try:
-        as_of = parse_instant(args.as_of)
         result = tick_warehouse(
             warehouse_path(args),
-            as_of,
+            args.as_of or parse_instant(None),
             paths=_paths(args),
             lookback=timedelta(hours=args.lookback_hours),
         )
-    except (EngineError, ValueError, duckdb.Error) as error:
-        print(f"waymark journeys tick: {error}", file=sys.stderr)
-        return 1
+    except EngineError as error:
+        raise CommandError(str(error)) from None
     print(format_tick(result))
     return 0
 
 
-def _journey_or_report(args: argparse.Namespace):  # noqa: ANN202 - (report, journey) or None
+def _journey(args: argparse.Namespace) -> tuple[ProjectReport, Journey]:
+    """The validated project and the journey named on the command line, or a one-line error:
+    its first problem when its file is invalid, the nearest name when there is no such file."""
     from waymark.journeys.validation import validate_project
 
-    report = validate_project(_paths(args))
+    paths = _paths(args)
+    report = validate_project(paths)
     journey = next((j for j in report.journeys if j.name == args.journey), None)
-    if journey is None:
-        problems = [str(i) for i in report.issues if Path(i.file).stem == args.journey]
-        print("\n".join(problems) or f"no journey named '{args.journey}'", file=sys.stderr)
-    return report, journey
+    if journey is not None:
+        return report, journey
+    problems = [issue for issue in report.issues if Path(issue.file).stem == args.journey]
+    if problems:
+        raise problems_error(problems, "waymark journeys validate")
+    names = sorted({j.name for j in report.journeys} | _journey_file_names(paths.journeys))
+    raise unknown_name("journey", args.journey, names, paths.journeys)
+
+
+def _journey_file_names(folder: Path) -> set[str]:
+    return {path.stem for path in Path(folder).glob("*.yml") if not path.name.startswith("_")}
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    import duckdb
-
     from waymark.journeys.engine.simulate import format_simulation, simulate, write_would_send
     from waymark.journeys.engine.sql import EngineError
-    from waymark.journeys.types import parse_duration
 
-    report, journey = _journey_or_report(args)
-    if journey is None:
-        return 1
+    report, journey = _journey(args)
+    start, end = args.start, args.end
     try:
-        start, end = parse_instant(args.start), parse_instant(args.end)
         result = simulate(
-            warehouse_path(args),
-            journey,
-            report.project,
-            start,
-            end,
-            every=parse_duration(args.every),
+            warehouse_path(args), journey, report.project, start, end, every=args.every
         )
-    except (EngineError, ValueError, duckdb.Error) as error:
-        print(f"waymark journeys simulate: {error}", file=sys.stderr)
-        return 1
+    except EngineError as error:
+        raise CommandError(str(error)) from None
     home = WaymarkHome.resolve(args.home)
     default = f"simulate_{journey.name}_{start:%Y%m%dT%H%M}_{end:%Y%m%dT%H%M}.jsonl"
     output = Path(args.output) if args.output else home.outputs / default
@@ -215,16 +217,13 @@ def _map(args: argparse.Namespace) -> int:
     from waymark.journeys.engine.journey_svg import write_map
     from waymark.journeys.engine.sql import EngineError
 
-    _, journey = _journey_or_report(args)
-    if journey is None:
-        return 1
+    _, journey = _journey(args)
     output = Path(args.output) if args.output else WaymarkHome.resolve(args.home).outputs
     warehouse = None if args.no_counts else warehouse_path(args)
     try:
         files, text = write_map(journey, output, warehouse)
     except EngineError as error:
-        print(f"waymark journeys map: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(str(error)) from None
     sys.stdout.write(text)
     print("wrote " + ", ".join(str(path) for path in files), file=sys.stderr)
     return 0
