@@ -87,30 +87,14 @@ _COUNT_COLUMNS = (
 )
 
 
-def latest_runs(con: duckdb.DuckDBPyConnection, sync_names: list[str]) -> dict[str, RunCounts]:
-    """The most recent run of each named sync (`sends:<destination>` for journey sends)."""
-    if not sync_names or not tables_exist(con):
+def runs_by_id(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict[str, RunCounts]:
+    """The named runs (of syncs, or of journey sends to one destination), by run id."""
+    if not run_ids or not tables_exist(con):
         return {}
     rows = con.execute(
-        f"select {_COUNT_COLUMNS} from {RUNS} where sync_name in (select unnest(?)) "
-        "qualify row_number() over (partition by sync_name order by started_at desc, run_id desc)"
-        " = 1",
-        [sync_names],
+        f"select {_COUNT_COLUMNS} from {RUNS} where run_id in (select unnest(?))", [run_ids]
     ).fetchall()
-    return {row[1]: RunCounts(*row) for row in rows}
-
-
-def latest_send_runs(con: duckdb.DuckDBPyConnection) -> dict[str, RunCounts]:
-    """The most recent journey-send run of every destination that has one, by destination."""
-    if not tables_exist(con):
-        return {}
-    names = [
-        row[0]
-        for row in con.execute(
-            f"select distinct sync_name from {RUNS} where run_kind = 'sends' order by 1"
-        ).fetchall()
-    ]
-    return {run.destination: run for run in latest_runs(con, names).values()}
+    return {row[0]: RunCounts(*row) for row in rows}
 
 
 def top_rejection_reasons(

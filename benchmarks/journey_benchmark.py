@@ -7,8 +7,9 @@ through dbt would take far longer and measure dbt): `marts.customers` with every
 column, 30 days of `marts.customer_events` (journey events and filler, in time order as an
 incremental load appends them) and `marts.audience_memberships` for every audience. Then:
 
-- first tick: a warehouse with no journey state, as of the 30th day (entries from the last 24
-  hours, the default lookback); the data runs six hours further;
+- first tick: a warehouse with no journey state, as of the 30th day: it deploys the journeys,
+  so the audience journeys enrol their current members, and the others take the entries of the
+  last 24 hours (the default lookback); the data runs six hours further;
 - steady state: the next hours, ticking hourly as the 15-minute schedule would (new events of
   the hour, instances due);
 - idle: the same as_of again (nothing new), the fixed cost of a tick;

@@ -1,9 +1,10 @@
 """Activations as Dagster assets: one per sync file, downstream of the dbt model it reads.
 
 The assets are derived from `syncs/*.yml` when the code location loads, never from a list: a
-new sync file is a new asset (`syncs/<name>`, group `activations`), with a check on the share of
-rows its destination refused, and, when the file has a `schedule`, a job and a schedule of its
-own. Because every sync depends on a dbt model, `warehouse_refresh` runs it after each build.
+new sync file is a new asset (`syncs/<name>`, group `activations`), with the checks of
+orchestration/checks.py (destination configured here; share of operations refused by this
+run's destination), and, when the file has a `schedule`, a job and a schedule of its own.
+Because every sync depends on a dbt model, `warehouse_refresh` runs it after each build.
 
 Each asset only wires the warehouse and the environment to the sync runner
 (`activations/runner.py`): the run's `as_of` is its tag, secrets are the environment variables
@@ -14,7 +15,7 @@ problem, so one bad file does not take the code location down.
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,6 @@ from activations.dry_run import mask
 from activations.outcomes import (
     DEFAULT_MAX_REJECTED_SHARE,
     RejectionReason,
-    judge_rejections,
-    latest_runs,
     missing_environment,
     top_rejection_reasons,
 )
@@ -37,12 +36,12 @@ from activations.runs import RunReport
 from activations.secrets import Secrets
 from activations.sync_files import LoadedSync, SyncPaths, SyncProject, load_project
 from orchestration.as_of import as_of_tags, format_as_of, run_as_of
+from orchestration.checks import activation_check_specs, destination_configured, rejected_share
 from orchestration.dbt import waymark_dbt_models, waymark_dbt_project
 from orchestration.warehouse import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "activations"
 SYNC_KEY_PREFIX = "syncs"
-REJECTED_SHARE_CHECK = "rejected_share_within_threshold"
 
 
 class ActivationsResource(WarehouseResource):
@@ -125,9 +124,20 @@ def report_metadata(report: RunReport, reasons: list[RejectionReason]) -> dict[s
 
 def materialize_sync(
     context: dg.AssetExecutionContext, activations: ActivationsResource, loaded: LoadedSync
-) -> dg.MaterializeResult:
-    """Run the sync as of the run's `as_of`; fail the step when nothing could be delivered."""
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Run the sync as of the run's `as_of`; fail the step when nothing could be delivered.
+
+    A destination not configured in this environment (a laptop, CI) is not run and the asset is
+    not materialized: only the failing `destination_configured` check is reported. Nothing is
+    planned or marked in flight, so the sync picks up exactly where it is once the variables
+    are set."""
     name = loaded.spec.name if loaded.spec else loaded.source.path.stem
+    key = sync_asset_key(name)
+    if key not in context.selected_asset_keys:
+        raise dg.Failure(
+            description=f"the checks of {key.to_user_string()} judge the run its materialization "
+            "makes: materialize the asset to evaluate them"
+        )
     if loaded.issues or loaded.spec is None or loaded.destination is None:
         problems = "\n".join(str(issue) for issue in loaded.issues)
         raise dg.Failure(description=f"{loaded.source.path.name} is not a valid sync:\n{problems}")
@@ -136,16 +146,13 @@ def materialize_sync(
             description=f"destination '{loaded.spec.destination}' has an invalid config; "
             "`waymark syncs validate` lists each problem"
         )
+    destination = loaded.spec.destination
     missing = missing_environment(loaded.destination, os.environ)
     if missing:
-        # Not configured in this environment (a laptop, CI): nothing is planned or marked in
-        # flight, so the sync picks up exactly where it is once the variables are set.
-        reason = f"destination '{loaded.spec.destination}' needs {', '.join(missing)} (not set)"
-        context.log.warning(f"sync {name} skipped: {reason}")
-        return dg.MaterializeResult(
-            metadata={"status": "skipped", "skipped_reason": reason},
-            check_results=[rejection_check(activations, name, loaded.spec.max_rejected_share)],
-        )
+        reason = f"needs {', '.join(missing)} (not set)"
+        context.log.warning(f"sync {name} not run, not materialized: {destination} {reason}")
+        yield destination_configured(key, {destination: reason})
+        return
     as_of = format_as_of(run_as_of(context))
     warehouse = activations.warehouse_path()
     report = run_sync(warehouse, loaded, RunOptions(as_of=as_of, secrets=Secrets()))
@@ -155,9 +162,13 @@ def materialize_sync(
     context.log.info(f"sync {name} run {report.run_id}: {report.summary()}")
     if report.status == "failed":
         raise dg.Failure(description=f"sync {name}: {report.summary()}", metadata=metadata)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=key,
         metadata=metadata,
-        check_results=[rejection_check(activations, name, loaded.spec.max_rejected_share)],
+        check_results=[
+            destination_configured(key, {}),
+            rejected_share(key, activations, [report.run_id], loaded.spec.max_rejected_share),
+        ],
     )
 
 
@@ -174,60 +185,38 @@ def build_sync_asset(loaded: LoadedSync, model_key: dg.AssetKey | None) -> dg.As
         "purpose": spec.purpose if spec else "",
         "schedule": (spec.schedule or "manual") if spec else "",
     }
+    key = sync_asset_key(name)
 
-    @dg.asset(
-        key=sync_asset_key(name),
-        deps=[model_key] if model_key else [],
-        check_specs=[
-            dg.AssetCheckSpec(
-                REJECTED_SHARE_CHECK,
-                asset=sync_asset_key(name),
-                description=REJECTED_SHARE_DESCRIPTION,
+    # A multi-asset of one, so that a step may report its checks without a materialization (a
+    # destination not configured here) and a check without a run of its own is not reported.
+    @dg.multi_asset(
+        name=key.to_python_identifier(),
+        specs=[
+            dg.AssetSpec(
+                key,
+                deps=[model_key] if model_key else [],
+                group_name=GROUP,
+                kinds={destination.kind} if destination else None,
+                description=(spec.description.strip() if spec and spec.description else None)
+                or f"The sync declared in syncs/{loaded.source.path.name}.",
+                metadata=described,
+                skippable=True,
             )
         ],
-        group_name=GROUP,
+        check_specs=activation_check_specs(key, REJECTED_SHARE_DESCRIPTION),
+        can_subset=True,
         pool=WAREHOUSE_POOL,  # plans in, and logs to, the warehouse
-        kinds={destination.kind} if destination else None,
-        description=(spec.description.strip() if spec and spec.description else None)
-        or f"The sync declared in syncs/{loaded.source.path.name}.",
-        metadata=described,
     )
     def _sync(context: dg.AssetExecutionContext, activations: ActivationsResource):
-        return materialize_sync(context, activations, loaded)
+        yield from materialize_sync(context, activations, loaded)
 
     return _sync
 
 
-def rejection_check(
-    activations: ActivationsResource, sync_name: str, threshold: float | None
-) -> dg.AssetCheckResult:
-    """ERROR when the latest run's destination refused too many of its attempted operations."""
-    limit = activations.max_rejected_share if threshold is None else threshold
-    with activations.read() as con:
-        run = latest_runs(con, [sync_name]).get(sync_name) if con is not None else None
-    verdict = judge_rejections(run, limit)
-    metadata: dict[str, Any] = {"threshold": limit}
-    if run is not None:
-        metadata |= {
-            "run_id": run.run_id,
-            "status": run.status,
-            "rejected_share": round(run.rejected_share, 4),
-            "refused": run.refused,
-            "attempted": run.attempted,
-        }
-    return dg.AssetCheckResult(
-        check_name=REJECTED_SHARE_CHECK,
-        passed=verdict.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=verdict.description,
-        metadata=metadata,
-    )
-
-
 REJECTED_SHARE_DESCRIPTION = (
-    "The latest run's refused operations (rejected or given up) over those attempted stay "
-    "within the threshold: the sync file's `max_rejected_share`, else the activations "
-    "resource's (5%)."
+    "Of the run this materialization made, the refused operations (rejected or given up) over "
+    "those attempted stay within the threshold: the sync file's `max_rejected_share`, else the "
+    "activations resource's (5%). Blocking: a failure fails the step and so alerts."
 )
 
 

@@ -2,7 +2,8 @@
 
 - `alert_on_run_failure`: every failed run of this code location (a warehouse refresh, a sync,
   a bare materialization) is logged and POSTed to the alert webhook with its job, failed steps
-  and errors.
+  and errors, and the ERROR checks that failed in it. A blocking check that fails (the
+  activations' rejected share) fails its step, so it arrives here like any other failure.
 - `alert_on_missed_schedules`: a running schedule whose latest tick is older than its cron
   allows (the last time it should have fired, plus a grace period) is reported once per missed
   tick. That catches a daemon that was down or stuck, a code location that failed to load and
@@ -128,6 +129,26 @@ def error_text(error: Any, limit: int = 2000) -> str:
     return " | caused by: ".join(part for part in parts if part)[:limit]
 
 
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict[str, str]]:
+    """The checks of a run that failed with ERROR severity: asset, check and what it found."""
+    found = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        event = entry.dagster_event
+        evaluation = event.event_specific_data if event is not None else None
+        if evaluation is None or evaluation.passed:
+            continue
+        if evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        found.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "description": (evaluation.description or "")[:2000],
+            }
+        )
+    return found
+
+
 def run_failure_alert(context: dg.RunFailureSensorContext) -> Alert:
     run = context.dagster_run
     steps = [
@@ -148,6 +169,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> Alert:
             "sensor": run.tags.get("dagster/sensor_name"),
             "message": message,
             "failed_steps": steps,
+            "failed_checks": failed_checks(context.instance, run.run_id),
         },
     )
 

@@ -104,6 +104,7 @@ def journey_tick(
             "exited_by_reason": dg.MetadataValue.json(dict(result.exited)),
             "converted": result.converted,
             "instances_looked_at": result.looked_at,
+            "deployed": dg.MetadataValue.json(dict(sorted(result.deployed.items()))),
             "journey_maps": dg.MetadataValue.md(journey_maps_markdown(report.journeys, counts)),
         }
     )

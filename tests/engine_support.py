@@ -99,6 +99,7 @@ class EngineBench:
         "profile_tags",
         "journey_watermarks",
         "journey_ticks",
+        "journey_versions",
     )
 
     def state(self) -> dict[str, list[tuple]]:

@@ -1,11 +1,12 @@
 """`make demo`'s activations on the built demo warehouse: every committed sync delivered to its
-local stand-in (the real local PostgreSQL, in a database of this test's own), journey sends to a
+local stand-in (the real local PostgreSQL, in databases of this test's own), journey sends to a
 Maildir over SMTP, and a second run that sends nothing because everything is unchanged."""
 
 from __future__ import annotations
 
 import json
 import mailbox
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,9 @@ import duckdb
 import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
+from activations.demo.postgres import home_database_name
 from activations.demo.run import format_demo_activations, run_demo_activations
 from activations.demo.standins import demo_value
 from activations.standins.base import free_port
@@ -43,15 +46,22 @@ needs_postgres = pytest.mark.skipif(not postgres_running(), reason="no PostgreSQ
 
 
 @pytest.fixture
-def database() -> Iterator[str]:
-    """A database and role name of this test's own, dropped afterwards."""
-    name = f"waymark_demo_{uuid.uuid4().hex[:10]}"
-    yield name
+def scratch_postgres() -> Iterator[tuple[str, str]]:
+    """A base database name and a role of this test's own; every database whose name starts
+    with the base, and the role, are dropped afterwards."""
+    base, role = f"wmt_{uuid.uuid4().hex[:8]}", f"waymark_demo_{uuid.uuid4().hex[:10]}"
+    yield base, role
     with psycopg.connect(
         host="127.0.0.1", dbname="postgres", user="postgres", autocommit=True
     ) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
-        admin.execute(f'drop role if exists "{name}"')
+        names = admin.execute(
+            "select datname from pg_database where left(datname, %s) = %s", [len(base), base]
+        ).fetchall()
+        for (name,) in names:
+            admin.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+        admin.execute(f'drop role if exists "{role}"')
 
 
 def project_copy(root: Path, postgres: dict, only: list[str] | None = None) -> SyncPaths:
@@ -68,18 +78,19 @@ def project_copy(root: Path, postgres: dict, only: list[str] | None = None) -> S
     return SyncPaths(syncs, root / "destinations.yml")
 
 
-def query(warehouse: Path, sql: str) -> list[tuple]:
+def query(warehouse: Path, statement: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(statement).fetchall()
 
 
 @needs_postgres
 def test_every_sync_reaches_its_stand_in_and_a_second_run_sends_nothing(
-    demo_warehouse: Path, tmp_path: Path, database: str
+    demo_warehouse: Path, tmp_path: Path, scratch_postgres: tuple[str, str]
 ) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_warehouse, warehouse)
-    paths = project_copy(tmp_path / "project", {"dbname": database, "user": database})
+    base, role = scratch_postgres
+    paths = project_copy(tmp_path / "project", {"dbname": base, "user": role})
     # Two journey emails for customers who may receive marketing mail, and one SMS.
     consenting = [
         row[0]
@@ -119,7 +130,8 @@ def test_every_sync_reaches_its_stand_in_and_a_second_run_sends_nothing(
         assert report.sent + report.dropped == report.source_rows
     customers = query(warehouse, "select count(*) from marts.customers")[0][0]
     assert lines["customers_to_support_db"].report.sent == customers
-    with psycopg.connect(host="127.0.0.1", dbname=database, user=database) as pg:
+    database = home_database_name(base, home)
+    with psycopg.connect(host="127.0.0.1", dbname=database, user=role) as pg:
         rows = pg.execute("select count(*) from waymark_sync.customer_profiles").fetchone()[0]
     assert rows == customers
     exports = home / "exports" / "vip_lookalike_seed_export"
@@ -231,3 +243,47 @@ def test_demo_summary_counts_messages_still_waiting_after_delivery(
         "journeys.journey_outbox: 1 message(s) waiting before delivery, 1 still waiting after "
         "it (nowhere 1)"
     ) in again
+
+
+@needs_postgres
+def test_each_waymark_home_gets_its_own_demo_postgres_database(
+    demo_warehouse: Path, tmp_path: Path, scratch_postgres: tuple[str, str]
+) -> None:
+    """Two checkouts on one machine (two homes, one of them with a hostile name) run the demo
+    against the same PostgreSQL server: each writes a database of its own, named from its home,
+    and neither sees the other's rows."""
+    base, role = scratch_postgres
+    paths = project_copy(
+        tmp_path / "project", {"dbname": base, "user": role}, only=["customers_to_support_db"]
+    )
+    homes = {
+        "plain": tmp_path / "checkout" / ".waymark",
+        "hostile": tmp_path / 'we"ird; drop database postgres;--\u00e9' / ".waymark",
+    }
+    databases, expected = {}, {}
+    for label, home in homes.items():
+        warehouse = tmp_path / f"{label}.duckdb"
+        shutil.copy(demo_warehouse, warehouse)
+        if label == "hostile":  # a smaller customer table than the other checkout's
+            with duckdb.connect(str(warehouse)) as con:
+                con.execute("delete from marts.customers where hash(customer_id) % 2 = 0")
+        expected[label] = query(warehouse, "select count(*) from marts.customers")[0][0]
+        demo = run_demo_activations(warehouse, home, DEMO_AS_OF, paths)
+        (line,) = demo.syncs
+        assert line.report is not None and line.report.status == "success", line
+        assert line.report.sent == expected[label]
+        note = next(n for n in demo.notes if n.startswith("analytics_postgres -> PostgreSQL"))
+        databases[label] = note.rsplit("/", 1)[1]
+    assert databases["plain"] != databases["hostile"]
+    for label, name in databases.items():
+        assert re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name), name
+        assert name.startswith(f"{base}_")
+        with psycopg.connect(host="127.0.0.1", dbname=name, user=role) as pg:
+            rows = pg.execute("select count(*) from waymark_sync.customer_profiles").fetchone()[0]
+        assert rows == expected[label], label
+    # Stable per home: the same home (named another way) gets the same database again.
+    again = run_demo_activations(
+        tmp_path / "plain.duckdb", homes["plain"] / ".." / ".waymark", DEMO_AS_OF, paths
+    )
+    assert f"/{databases['plain']}" in " ".join(again.notes)
+    assert again.syncs[0].report.sent == 0

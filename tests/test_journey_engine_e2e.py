@@ -107,10 +107,12 @@ def journey(report: ProjectReport, name: str):
     return next(j for j in report.journeys if j.name == name)
 
 
-# Customers any other journey touches in the replay window, by kind of entry.
+# Customers any other journey touches in the replay window, by kind of entry. Audience journeys
+# enrol their current members when first ticked, so any membership still open after the quiet
+# time counts, not only those that started after it.
 OTHER_ENTRIES = """
     select customer_id from marts.audience_memberships
-    where audience_name in ({audiences}) and entered_at > '{quiet}'
+    where audience_name in ({audiences}) and (exited_at is null or exited_at > '{quiet}')
     union select customer_id from marts.customer_events
     where occurred_at > '{quiet}' and (
         {events}
@@ -465,6 +467,48 @@ def test_vip_ads_adds_new_members_within_the_hour(replay) -> None:
         "and status = 'active' and current_step = 'a_day'"
     ).fetchone()[0]
     assert looping >= len(members)
+
+
+def test_vip_ads_enrols_every_current_vip_at_its_first_tick(replay) -> None:
+    """Deployed at START, vip_ads takes in every VIP of that moment, not only those who joined
+    within the first tick's lookback."""
+    con, _ = replay
+    current = {
+        row[0]: row[1]
+        for row in con.execute(
+            "select customer_id, entered_at from marts.audience_memberships "
+            "where audience_name = 'vip_lookalike_seed' and entered_at <= ? "
+            "and (exited_at is null or exited_at > ?)",
+            [START, START],
+        ).fetchall()
+    }
+    earlier = {who for who, joined in current.items() if joined <= START - D}
+    assert len(earlier) > 10
+    entered = dict(
+        con.execute(
+            "select customer_id, reason from journeys.journey_step_log "
+            "where journey = 'vip_ads' and action = 'entered' and tick_as_of = ?",
+            [START],
+        ).fetchall()
+    )
+    assert set(entered) == set(current)
+    assert {entered[who] for who in earlier} == {"existing_member"}
+    assert {entered[who] for who in set(current) - earlier} <= {"audience"}
+    version = con.execute(
+        "select number, decision, reason, members, enrolled from journeys.journey_versions "
+        "where journey = 'vip_ads'"
+    ).fetchall()
+    assert version == [(1, "enrol", "first_deploy", len(current), len(current))]
+    # Each was added at the first tick, or held back there with a reason (no ads consent).
+    outcomes = dict(
+        con.execute(
+            "select customer_id, action from journeys.journey_step_log where journey = 'vip_ads' "
+            "and step_id = 'add_to_audience' and action in ('sent', 'suppressed') "
+            "and tick_as_of = ?",
+            [START],
+        ).fetchall()
+    )
+    assert set(outcomes) == set(current)
 
 
 def test_no_send_broke_a_window_or_a_cap(replay) -> None:

@@ -125,6 +125,34 @@ def test_dbt_build_excludes_unit_tests_and_passes_as_of() -> None:
     assert dbt_build_args("2026-06-30 02:00:00", full_refresh=True)[-1] == "--full-refresh"
 
 
+# Singular dbt tests that read several models, and the model each protects.
+PROTECTED_BY_SINGULAR_TESTS = {
+    "assert_identity_components_converged": "int_identity__components",
+    "assert_customer_events_nothing_lost": "customer_events",
+    "assert_customers_golden_contact_is_own_identifier": "customers",
+    "assert_lifecycle_one_current_stage_per_customer": "lifecycle_stage_history",
+    "assert_audience_history_transitions": "audience_memberships",
+}
+
+
+def test_singular_dbt_tests_are_asset_checks_on_the_model_they_protect(
+    defs: dg.Definitions,
+) -> None:
+    """Not observations: every singular test of the project is a check on one model."""
+    graph = defs.resolve_asset_graph()
+    attached = {key.name: key.asset_key.path[-1] for key in graph.asset_check_keys}
+    found = {name: attached.get(name) for name in PROTECTED_BY_SINGULAR_TESTS}
+    assert found == PROTECTED_BY_SINGULAR_TESTS
+    manifest = json.loads(prepare_manifest().read_text())
+    singular = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and not node.get("attached_node")
+    }
+    assert len(singular) >= 10
+    assert sorted(name for name in singular if name not in attached) == []
+
+
 def test_asset_graph_matches_snapshot(defs: dg.Definitions) -> None:
     current = json.dumps(describe_definitions(defs), indent=2, sort_keys=True) + "\n"
     if os.environ.get(UPDATE_SNAPSHOT_ENV):

@@ -13,20 +13,24 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
+from orchestration_support import (
+    HOOK_SECRET,
+    SENDS,
+    SYNC,
+    Location,
+    checks,
+    metadata,
+    project,
+    sample_warehouse,
+)
 
 from activations.sync_files import SyncPaths, load_project, sync_files
-from activations.testing import (
-    SAMPLE_AS_OF,
-    Failure,
-    SampleWarehouse,
-    WebhookReceiver,
-    write_project,
-)
+from activations.testing import SAMPLE_AS_OF, Failure, SampleWarehouse, WebhookReceiver
 from orchestration.as_of import AS_OF_TAG
 from orchestration.manifest import prepare_manifest
 
-SECRET = "whsec-dagster-test-8d0a71"
-ENV = {"HOOK_SECRET": SECRET}
+SECRET = HOOK_SECRET
+REJECTED, CONFIGURED = "rejected_share_within_threshold", "destination_configured"
 
 
 @pytest.fixture(scope="module")
@@ -48,92 +52,7 @@ def receiver():
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> SampleWarehouse:
-    sample = SampleWarehouse(tmp_path / "warehouse.duckdb")
-    sample.execute("create table audiences.high_value_at_risk (customer_id varchar)")
-    for name in ("ann", "bob", "cat"):
-        sample.customer(name)
-    sample.customer("dan", email_marketing_consent="denied")
-    sample.execute(
-        "insert into audiences.high_value_at_risk values ('ann'), ('bob'), ('cat'), ('dan')"
-    )
-    return sample
-
-
-def project(tmp_path: Path, **spec: Any) -> SyncPaths:
-    sync = {
-        "type": "audience",
-        "model": "audiences.high_value_at_risk",
-        "destination": "support_hook",
-        "mode": "mirror",
-        "key": "customer_id",
-        "fields": {"email": "customer.email"},
-        "purpose": "email_marketing",
-        "schedule": "0 8 * * mon-fri",
-        **spec,
-    }
-    return write_project(
-        tmp_path / "project",
-        {
-            "support_hook": {
-                "kind": "webhook",
-                "channel": "webhook",
-                "env": ["HOOK_URL", "HOOK_SECRET"],
-            },
-            "unconfigured_hook": {
-                "kind": "webhook",
-                "channel": "webhook",
-                "env": ["OTHER_HOOK_URL", "OTHER_HOOK_SECRET"],
-            },
-        },
-        {
-            "support_hook": {
-                "config": {"url_env": "HOOK_URL", "signing_secret_env": "HOOK_SECRET"}
-            },
-            "unconfigured_hook": {
-                "config": {"url_env": "OTHER_HOOK_URL", "signing_secret_env": "OTHER_HOOK_SECRET"}
-            },
-        },
-        {"at_risk_to_support": sync},
-    )
-
-
-class Location:
-    """The activation assets of one project, materialized one run at a time."""
-
-    def __init__(self, paths: SyncPaths, manifest: dict[str, Any], warehouse: SampleWarehouse):
-        from orchestration.activations import ActivationsResource, sync_definitions
-        from orchestration.journey_sends import journey_sends_definitions
-
-        loaded = load_project(paths)
-        self.defs = dg.Definitions.merge(
-            sync_definitions(loaded, manifest), journey_sends_definitions(loaded, manifest)
-        )
-        self.resources = {"activations": ActivationsResource(warehouse=str(warehouse.path))}
-        self.warehouse = warehouse
-
-    def materialize(self, key: dg.AssetKey) -> dg.ExecuteInProcessResult:
-        asset = next(a for a in self.defs.assets or [] if key in a.keys)
-        with dg.instance_for_test() as instance:
-            return dg.materialize(
-                [asset],
-                resources=self.resources,
-                instance=instance,
-                tags={AS_OF_TAG: SAMPLE_AS_OF},
-                raise_on_error=False,
-            )
-
-
-def metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    (event,) = result.get_asset_materialization_events()
-    return {name: value.value for name, value in event.materialization.metadata.items()}
-
-
-def check(result: dg.ExecuteInProcessResult):
-    (evaluation,) = result.get_asset_check_evaluations()
-    return evaluation
-
-
-SYNC = dg.AssetKey(["syncs", "at_risk_to_support"])
+    return sample_warehouse(tmp_path / "warehouse.duckdb")
 
 
 def test_every_committed_sync_file_is_an_asset_downstream_of_its_model(
@@ -154,16 +73,17 @@ def test_every_committed_sync_file_is_an_asset_downstream_of_its_model(
         assert node.pools == {WAREHOUSE_POOL}
         assert key in refresh
         assert {check.name for check in graph.asset_check_keys if check.asset_key == key} == {
-            "rejected_share_within_threshold"
+            REJECTED,
+            CONFIGURED,
         }
         schedule = defs.resolve_schedule_def(f"sync_{path.stem}_schedule")
         assert schedule.cron_schedule == spec["schedule"]
         assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
         job = defs.resolve_job_def(schedule.job_name)
         assert set(job.asset_layer.executable_asset_keys) == {key}
-    sends = graph.get(dg.AssetKey("journey_sends"))
+    sends = graph.get(SENDS)
     assert dg.AssetKey("journey_tick") in sends.parent_keys
-    assert dg.AssetKey("journey_sends") in refresh
+    assert SENDS in refresh
 
 
 def test_a_sync_schedule_runs_as_of_its_tick(defs: dg.Definitions) -> None:
@@ -192,7 +112,7 @@ def test_a_sync_asset_sends_only_changes_and_reports_its_counts(
         "dropped": 1,
     }
     assert figures["as_of"] == SAMPLE_AS_OF and figures["rejected_share"] == 0.0
-    assert check(first).passed
+    assert checks(first)[REJECTED].passed and checks(first)[CONFIGURED].passed
     assert sorted(key for _, key in receiver.records) == ["ann", "bob", "cat"]
 
     requests = receiver.requests
@@ -205,7 +125,7 @@ def test_a_sync_asset_sends_only_changes_and_reports_its_counts(
     assert receiver.url not in json.dumps({**figures, **metadata(first)}, default=str)
 
 
-def test_rejections_over_the_threshold_fail_the_check(
+def test_rejections_over_the_threshold_fail_the_check_and_the_step(
     tmp_path: Path, manifest, warehouse, receiver, monkeypatch
 ) -> None:
     monkeypatch.setenv("HOOK_URL", receiver.url)
@@ -213,15 +133,19 @@ def test_rejections_over_the_threshold_fail_the_check(
     receiver.reject_keys["bob"] = Failure(422, "invalid_email", "bob@example.org bounces")
     result = Location(project(tmp_path), manifest, warehouse).materialize(SYNC)
 
-    assert result.success  # a partial run materializes; its check says what went wrong
+    # A partial run materializes; its check fails, and being blocking fails the step (and so
+    # the run, which is what alerts).
+    assert not result.success
     figures = metadata(result)
     assert (figures["status"], figures["sent"], figures["rejected"]) == ("partial", 2, 1)
     reasons = figures["top_rejection_reasons"]
     assert "`invalid_email` ×1: HTTP 422: b***@***.org bounces" in reasons  # masked
     assert "bob@example.org" not in reasons
-    evaluation = check(result)
+    evaluation = checks(result)[REJECTED]
     assert not evaluation.passed
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert "blocking asset check failed" in failure.step_failure_data.error.message
     assert "1 of 3 attempted operations refused (33.3%; threshold 5.0%)" in evaluation.description
 
 
@@ -232,7 +156,7 @@ def test_a_sync_file_threshold_overrides_the_default(
     monkeypatch.setenv("HOOK_SECRET", SECRET)
     receiver.reject_keys["bob"] = Failure(422, "invalid_email", "bounces")
     paths = project(tmp_path, max_rejected_share=0.5)
-    evaluation = check(Location(paths, manifest, warehouse).materialize(SYNC))
+    evaluation = checks(Location(paths, manifest, warehouse).materialize(SYNC))[REJECTED]
     assert evaluation.passed
     assert evaluation.metadata["threshold"].value == 0.5
 
@@ -254,25 +178,6 @@ def test_a_run_that_delivers_nothing_fails_the_step(
     ]
 
 
-def test_an_unconfigured_destination_is_skipped_with_its_reason(
-    tmp_path: Path, manifest, warehouse, monkeypatch
-) -> None:
-    monkeypatch.delenv("HOOK_URL", raising=False)
-    monkeypatch.setenv("HOOK_SECRET", SECRET)
-    result = Location(project(tmp_path), manifest, warehouse).materialize(SYNC)
-
-    assert result.success
-    figures = metadata(result)
-    assert figures["status"] == "skipped"
-    assert figures["skipped_reason"] == "destination 'support_hook' needs HOOK_URL (not set)"
-    assert check(result).passed and check(result).description == "No run recorded yet."
-    # Nothing planned, nothing in flight: the sync starts cleanly once configured.
-    tables = warehouse.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'activations'"
-    )
-    assert tables == [(0,)]
-
-
 def test_an_invalid_sync_file_gets_an_asset_that_fails_with_located_problems(
     tmp_path: Path, manifest, warehouse
 ) -> None:
@@ -287,14 +192,13 @@ def test_an_invalid_sync_file_gets_an_asset_that_fails_with_located_problems(
 
 def test_journey_sends_say_so_when_there_is_no_outbox(tmp_path: Path, manifest, warehouse) -> None:
     warehouse.execute("drop table journeys.journey_outbox")
-    result = Location(project(tmp_path), manifest, warehouse).materialize(
-        dg.AssetKey("journey_sends")
-    )
+    result = Location(project(tmp_path), manifest, warehouse).materialize(SENDS)
     assert result.success
     figures = metadata(result)
     assert figures["status"] == "no outbox"
     assert "journeys.journey_outbox does not exist yet" in figures["reason"]
-    assert check(result).passed
+    assert set(checks(result)) == {CONFIGURED}  # no send run, so no rejected share to judge
+    assert checks(result)[CONFIGURED].passed
 
 
 def test_journey_sends_deliver_the_outbox_per_destination(
@@ -306,9 +210,7 @@ def test_journey_sends_deliver_the_outbox_per_destination(
     warehouse.outbox("welcome:i2:s1", "bob", "support_hook", channel="webhook")
     warehouse.outbox("welcome:i4:s1", "dan", "support_hook", channel="webhook")  # no consent
     warehouse.outbox("welcome:i3:s1", "cat", "unconfigured_hook", channel="webhook")
-    result = Location(project(tmp_path), manifest, warehouse).materialize(
-        dg.AssetKey("journey_sends")
-    )
+    result = Location(project(tmp_path), manifest, warehouse).materialize(SENDS)
 
     assert result.success
     figures = metadata(result)
@@ -318,7 +220,10 @@ def test_journey_sends_deliver_the_outbox_per_destination(
     assert rows["support_hook"]["status"] == "success" and rows["support_hook"]["sent"] == 2
     assert rows["unconfigured_hook"]["status"] == "skipped"
     assert "OTHER_HOOK_SECRET, OTHER_HOOK_URL (not set)" in rows["unconfigured_hook"]["note"]
-    assert check(result).passed
+    assert checks(result)[REJECTED].passed
+    configured = checks(result)[CONFIGURED]
+    assert not configured.passed and configured.severity == dg.AssetCheckSeverity.WARN
+    assert "unconfigured_hook: needs OTHER_HOOK_SECRET, OTHER_HOOK_URL" in configured.description
     states = dict(warehouse.execute("select idempotency_key, state from journeys.journey_outbox"))
     assert states == {
         "welcome:i1:s1": "sent",
@@ -337,11 +242,9 @@ def test_journey_send_rejections_fail_the_check(
     warehouse.outbox("welcome:i1:s1", "ann", "support_hook", channel="webhook")
     warehouse.outbox("welcome:i2:s1", "bob", "support_hook", channel="webhook")
     receiver.reject_keys["welcome:i2:s1"] = Failure(422, "template_unknown", "no such template")
-    result = Location(project(tmp_path), manifest, warehouse).materialize(
-        dg.AssetKey("journey_sends")
-    )
-    assert result.success
-    evaluation = check(result)
+    result = Location(project(tmp_path), manifest, warehouse).materialize(SENDS)
+    assert not result.success  # the blocking check failed the step
+    evaluation = checks(result)[REJECTED]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.description.startswith("support_hook: Too many rejections: 1 of 2")
     with duckdb.connect(str(warehouse.path), read_only=True) as con:

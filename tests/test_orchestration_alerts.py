@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import importlib.util
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -25,6 +19,9 @@ from dagster._core.scheduler.instigation import (
 )
 from dagster._core.test_utils import in_process_test_workspace
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from orchestration_support import ALERT_SECRET as SECRET
+from orchestration_support import ALERT_TOKEN as TOKEN
+from orchestration_support import AlertReceiver, verified
 
 from orchestration.alert_webhook import Alert, AlertDeliveryError, AlertWebhook
 from orchestration.alerts import (
@@ -33,51 +30,6 @@ from orchestration.alerts import (
     alert_on_run_failure,
     missed_tick,
 )
-
-SECRET = "alert-signing-secret-4c1d9e"
-TOKEN = "tok-0b7f33a1"
-
-
-class AlertReceiver:
-    """Keeps every POST; answers `statuses` in order first, then 204."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        # A token in the query string, as many hook URLs carry one: it must never be printed.
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/waymark?key={TOKEN}"
-
-    def alerts(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.received]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def verified(headers: dict[str, str], body: bytes) -> bool:
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = base64.b64encode(hmac.new(SECRET.encode(), signed, hashlib.sha256).digest())
-    return headers["webhook-signature"] == "v1," + expected.decode()
 
 
 class Log:

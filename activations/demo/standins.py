@@ -9,8 +9,9 @@ The clients, the runner and the logs are the production ones; only the far end i
 - webhook: the signature-checking receiver of `activations/testing.py`;
 - meta, google_ads, hubspot, salesforce, sendgrid, twilio: the vendor stand-ins of
   `activations/standins/`, which validate every request against the vendor's contract;
-- postgres: the local server at the configured address, its role and database created if
-  missing (skipped, with the reason, when no server is running);
+- postgres: the local server at the configured address, in a database of the home's own (named
+  from the configured one and the home), role and database created if missing (skipped, with
+  the reason, when no server is running);
 - files: the export folder under the home.
 
 A destination whose kind has no stand-in here is reported as skipped, its rows untouched.
@@ -181,14 +182,16 @@ def _twilio(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) 
 
 
 def _postgres(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:
-    from activations.demo.postgres import prepare_local_database
+    from activations.demo.postgres import home_database_name, prepare_local_database
 
-    config = target.config
+    # A database of this home's own: every checkout on the machine shares the server.
+    dbname = home_database_name(target.config.dbname, home)
+    config = target.config.model_copy(update={"dbname": dbname})
     problem = prepare_local_database(config)
     if problem:
         raise _Unavailable(problem)
-    where = f"{config.user}@{config.host}:{config.port}/{config.dbname}"
-    return Prepared(_env(target), {}, f"{target.name} -> PostgreSQL {where}")
+    where = f"{config.user}@{config.host}:{config.port}/{dbname}"
+    return Prepared(_env(target), {"dbname": dbname}, f"{target.name} -> PostgreSQL {where}")
 
 
 def _files(stack: ExitStack, home: Path, target: ResolvedDestination, _: list) -> Prepared:

@@ -12,6 +12,9 @@
 {%- set ts = dbt.type_timestamp() -%}
 {%- set str = dbt.type_string() -%}
 
+{#- The fixtures need no model; the dependency makes this test a check on the audiences'
+    membership history, run after it is built (tests/_singular_tests.yml). #}
+-- depends_on: {{ ref('audience_memberships') }}
 with previous_history as (
     select cast('stayer' as {{ str }}) as customer_id, {{ day[-29] }} as entered_at, cast(null as {{ ts }}) as exited_at, {{ day[-29] }} as qualified_at, {{ day[-10] }} as evaluated_as_of
     union all select 'leaver', {{ day[-29] }}, null, {{ day[-29] }}, {{ day[-10] }}

@@ -7,6 +7,8 @@ checked against the project by `waymark.journeys.references`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema, model_validator
@@ -35,6 +37,11 @@ class AudienceEntry(Model):
 
     audience: Name
     """An audience model (`dbt_project/models/audiences/`)."""
+    existing_members: Literal["enrol", "skip"] = "enrol"
+    """Customers already in the audience when this entry is deployed (the journey's first tick,
+    or the first tick of a version whose audience or `existing_members` changed): `enrol` them
+    at that tick, or `skip` them so that only memberships starting later enter. Decided once per
+    journey version and recorded in `journeys.journey_versions`."""
 
 
 def _one_or_more_names(value: Any) -> Any:
@@ -225,6 +232,15 @@ class Journey(Model):
                 problems.append(Problem(("frequency_caps", index), message))
             seen.add((cap.channel, cap.scope))
         return problems
+
+    @property
+    def version(self) -> str:
+        """A digest of the journey as validated: an edit that changes what the journey does
+        gives a new version; comments, layout and key order do not."""
+        # Python mode: the JSON mode of the duration and time-of-day validators warns. Values
+        # that are not JSON (durations, times) are written by `str`, which is stable.
+        text = json.dumps(self.model_dump(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
     def split_salt(self) -> str:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import Tables
+
+if TYPE_CHECKING:
+    from waymark.journeys.engine.versions import Deployment
 
 _PARAMETER = re.compile(r"\$(p\d+)\b")
 
@@ -60,6 +63,8 @@ class TickContext:
     """catalogue event -> rows in `_events`, so journeys with nothing to read skip their SQL."""
     work_counts: dict[str, int] = field(default_factory=dict)
     """journey -> instances in `_work` after enrolment."""
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+    """enabled journey -> its version in this tick, recorded earlier or deployed now."""
 
     @property
     def work_size(self) -> int:

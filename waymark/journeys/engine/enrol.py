@@ -1,6 +1,8 @@
 """Enrolment: new instances from entry events, new audience memberships and schedules.
 
-Candidates come from the window; one becomes an instance unless
+Candidates come from the window, plus, when this tick deploys an audience journey's version
+that enrols existing members (waymark.journeys.engine.versions), every current member who
+joined before the window, entering as of the tick; one becomes an instance unless
 - the same entry (event, membership or schedule firing) already started one;
 - re-entry forbids it: `never` (any earlier instance for the customer and key), `every_time`
   (an instance that had not ended by the entry's time: one never runs twice at once), or
@@ -21,7 +23,7 @@ from waymark.journeys.journey import AudienceEntry, EventEntry, ScheduleEntry
 CANDIDATE_COLUMNS = """
     journey varchar, customer_id varchar, instance_key varchar, entry_kind varchar,
     entry_ref varchar, entry_event varchar, entry_event_id varchar, entry_properties varchar,
-    entered_at timestamp
+    entered_at timestamp, entry_reason varchar
 """
 
 
@@ -91,9 +93,8 @@ def enrol(ctx: TickContext) -> None:
     ctx.run(
         f"""
         insert into _log
-        select {batch}, instance_id, first_step, 'entered',
-            entry_kind || coalesce(':' || entry_event, ''), null, first_step, entry_ref,
-            entered_at
+        select {batch}, instance_id, first_step, 'entered', entry_reason, null, first_step,
+            entry_ref, entered_at
         from _entrants
         """
     )
@@ -115,20 +116,14 @@ def _candidates(ctx: TickContext, plan: JourneyPlan, b: Binder) -> str | None:
         key_sql = f"json_extract_string(e.properties, '$.{key}')" if key else "null"
         return f"""
             select {journey}, e.customer_id, {key_sql}, 'event', e.event_id, e.event,
-                e.event_id, e.properties, e.occurred_at
+                e.event_id, e.properties, e.occurred_at, 'event:' || e.event
             from _events as e
             where e.event in ({b.names(entry.event)}) and e.occurred_at > {start}
                 and {filter_sql(b, "e", entry.where, kinds)}
                 and {key_sql + " is not null" if key else "true"}
         """
     if isinstance(entry, AudienceEntry):
-        return f"""
-            select {journey}, m.customer_id, null, 'audience', m.membership_id,
-                null, null, null, m.entered_at
-            from {ctx.tables.memberships} as m
-            where m.audience_name = {b.bind(entry.audience)}
-                and m.entered_at > {start} and m.entered_at <= {b.timestamp(ctx.as_of)}
-        """
+        return _audience_candidates(ctx, plan, entry, b)
     assert isinstance(entry, ScheduleEntry)
     # The latest firing in the window; earlier missed firings collapse into it, and one
     # already entered is recognised by its entry_ref.
@@ -147,6 +142,40 @@ def _candidates(ctx: TickContext, plan: JourneyPlan, b: Binder) -> str | None:
         who = f"select customer_id from {ctx.tables.customers}"
     ref = b.bind(f"schedule:{fired:%Y-%m-%dT%H:%M:%S}")
     return f"""
-        select {journey}, customer_id, null, 'schedule', {ref}, null, null, null, {at}
+        select {journey}, customer_id, null, 'schedule', {ref}, null, null, null, {at},
+            'schedule'
         from ({who})
+    """
+
+
+def _audience_candidates(
+    ctx: TickContext, plan: JourneyPlan, entry: AudienceEntry, b: Binder
+) -> str:
+    """Memberships that started in the window (after any `skip` bound), and, at the tick that
+    deploys a version enrolling existing members, the current members from before the window."""
+    journey, start, as_of = (
+        b.bind(plan.name),
+        b.timestamp(ctx.windows[plan.name]),
+        b.timestamp(ctx.as_of),
+    )
+    audience = b.bind(entry.audience)
+    deployment = ctx.deployments.get(plan.name)
+    skip_before = deployment.skip_members_before if deployment else None
+    skipped = f"and m.entered_at > {b.timestamp(skip_before)}" if skip_before else ""
+    joined = f"""
+        select {journey}, m.customer_id, null, 'audience', m.membership_id,
+            null, null, null, m.entered_at, 'audience'
+        from {ctx.tables.memberships} as m
+        where m.audience_name = {audience}
+            and m.entered_at > {start} and m.entered_at <= {as_of} {skipped}
+    """
+    if deployment is None or not deployment.enrols_existing:
+        return joined
+    return f"""{joined}
+        union all
+        select {journey}, m.customer_id, null, 'audience', m.membership_id,
+            null, null, null, {as_of}, 'existing_member'
+        from {ctx.tables.memberships} as m
+        where m.audience_name = {audience} and m.entered_at <= {start}
+            and (m.exited_at is null or m.exited_at > {as_of})
     """

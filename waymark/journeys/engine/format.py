@@ -19,4 +19,7 @@ def format_tick(result: TickResult) -> str:
     lines += [f"    {reason:<28}{count:>8,}" for reason, count in sorted(result.exited.items())]
     lines.append(f"  converted         {result.converted:>8,}")
     lines.append(f"  instances looked at {result.looked_at:>6,}")
+    if result.deployed:
+        lines.append("  deployed (journey versions first ticked):")
+        lines += [f"    {name}: {text}" for name, text in sorted(result.deployed.items())]
     return "\n".join(lines)

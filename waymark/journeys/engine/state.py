@@ -9,6 +9,8 @@
   derived `marts.customers`.
 - `journey_watermarks`: per journey, the as_of of its latest tick (where the next tick's event
   window starts); `journey_ticks`: one row per tick with its counts.
+- `journey_versions`: one row per version of a journey that was ticked enabled: when it was
+  deployed, and what was decided then about the customers already in its entry audience.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class Tables:
     @property
     def ticks(self) -> str:
         return f"{self.state}.journey_ticks"
+
+    @property
+    def versions(self) -> str:
+        return f"{self.state}.journey_versions"
 
 
 INSTANCE_COLUMNS = """
@@ -113,6 +119,22 @@ OUTBOX_COLUMNS = """
     queued_at timestamp not null    -- the as_of of the tick that queued it
 """
 
+VERSION_COLUMNS = """
+    journey varchar not null,
+    version varchar not null,       -- digest of the journey as validated (Journey.version)
+    number integer not null,        -- 1 for the journey's first version, then 2, 3, ...
+    first_tick_as_of timestamp not null,  -- the as_of of the tick that deployed it
+    entry varchar not null,         -- audience:<name>, event:<name>[,<name>...] or schedule
+    existing_members varchar,       -- what the file declares (audience entry): enrol | skip
+    decision varchar not null,      -- what was done with current members: enrol | skip | none
+    reason varchar not null,        -- first_deploy entry_changed entry_unchanged already_running
+                                    -- not_audience_entry (docs/journeys.md, "Existing members")
+    members bigint,                 -- current members of the entry audience at that tick
+    enrolled bigint,                -- of them, how many entered at that tick
+    skip_members_before timestamp,  -- memberships started at or before this never enter (skip)
+    primary key (journey, version)
+"""
+
 
 def ddl(tables: Tables) -> list[str]:
     return [
@@ -156,6 +178,7 @@ def ddl(tables: Tables) -> list[str]:
             converted bigint not null,
             primary key (as_of, run)
         )""",
+        f"create table if not exists {tables.versions} ({VERSION_COLUMNS})",
     ]
 
 

@@ -2,11 +2,13 @@
 
 A tick:
 1. reads each journey's event window and the instances that need looking at;
-2. enrols new entrants (entry events, audience memberships, schedules);
+2. deploys journey versions it has not seen (what happens to an audience's current members,
+   decided once per version) and enrols new entrants (entry events, audience memberships,
+   schedules);
 3. applies global exits, then goals;
 4. advances instances round by round and decides sends together (priority, caps, quiet hours);
-5. writes instances, step log, outbox, profile attributes and tags, watermarks, and a summary,
-   in one transaction.
+5. writes instances, step log, outbox, profile attributes and tags, watermarks, versions and
+   a summary, in one transaction.
 
 Steps 1-4 work in temporary tables only, so the journey tables change all at once or not at
 all: a crash anywhere before the commit leaves them as they were, and the next tick redoes the
@@ -40,6 +42,7 @@ from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sends import decide_sends
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import Tables, ensure_state
+from waymark.journeys.engine.versions import count_members, load_deployments
 from waymark.journeys.engine.write import prepare_writes, write_results
 from waymark.journeys.journey import Journey
 from waymark.journeys.references import Project
@@ -62,6 +65,8 @@ class TickResult:
     converted: int = 0
     looked_at: int = 0
     """Instances the tick loaded or created (a measure of its cost)."""
+    deployed: dict[str, str] = field(default_factory=dict)
+    """journey -> the version this tick deployed and what it decided about existing members."""
     statements: int = 0
 
     def summary(self) -> dict[str, object]:
@@ -75,6 +80,7 @@ class TickResult:
             "exited": dict(sorted(self.exited.items())),
             "converted": self.converted,
             "instances_looked_at": self.looked_at,
+            "deployed": dict(sorted(self.deployed.items())),
         }
 
 
@@ -136,7 +142,9 @@ def _evaluate(ctx: TickContext) -> TickResult:
     load_events(ctx)
     load_triggers(ctx)
     load_instances(ctx)
+    load_deployments(ctx)
     enrol(ctx)
+    count_members(ctx)
     crash.point("tick.after_enrol")
     load_members(ctx)
     apply_exits(ctx)
@@ -168,6 +176,11 @@ def _result(ctx: TickContext) -> TickResult:
         elif action == "converted":
             result.converted += count
     result.looked_at = int(ctx.scalar("select count(*) from _work"))
+    result.deployed = {
+        name: deployment.describe()
+        for name, deployment in ctx.deployments.items()
+        if deployment.is_new
+    }
     result.statements = ctx.statements
     return result
 

@@ -10,6 +10,7 @@ from waymark.journeys.engine import crash
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import INSTANCE_COLUMNS
+from waymark.journeys.engine.versions import write_versions
 
 INSTANCE_NAMES = [line.split()[0] for line in INSTANCE_COLUMNS.strip().splitlines() if line.strip()]
 
@@ -120,4 +121,5 @@ def write_results(ctx: TickContext) -> None:
             """,
             w,
         )
+    write_versions(ctx)
     crash.point("tick.after_watermarks")
