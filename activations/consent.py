@@ -21,9 +21,9 @@ to `as_of`: an address the customer has since replaced does not suppress the new
 
 from __future__ import annotations
 
-CUSTOMERS = "marts.customers"
+from waymark.erasure import CUSTOMERS, ERASURE_REASON
+
 ENGAGEMENT = "staging.stg_messaging__engagement"
-ERASURE_REASON = "deleted:erasure_request"
 NO_ERASURES = "(select cast(null as varchar) as customer_id where false)"
 
 PURPOSE_CHANNEL_SQL = (

@@ -1,0 +1,189 @@
+"""Which customer ids right-to-erasure requests cover: the one rule every sending path applies.
+
+Requests are recorded by `activations.erasure` in `activations.deletion_requests`. Each names a
+customer id, an email or a phone, and keeps in `activations.deletion_identifiers` every
+identifier the customers it covered held when it was recorded (anonymous ids, user ids, CRM ids,
+emails, phones), each only as the SHA-256 of its normalised value. A request covers:
+
+1. the customer id it names;
+2. every customer who holds one of its identifiers now: `marts.customer_identifiers`, and the
+   golden email and phone of `marts.customers`;
+3. every customer id `marts.customer_id_history` has ever mapped one of them to, before or after
+   the request: as `customer_id`, and as the `previous_customer_id` it merged or moved from.
+
+Identity resolution therefore cannot lead the person out of their erasure: a merge that gives
+them another customer id, any later merge or move, and a `--full-refresh` that derives every id
+afresh all leave their identifiers with whoever they now are, and the history outlives full
+refreshes. Over-covering is the chosen side: a customer who once held an erased identifier
+stays dropped.
+
+Comparing SHA-256 digests means hashing every identifier the warehouse holds; each stored
+digest therefore comes with DuckDB's fast 64-bit `hash()` of the same value, which finds the
+few candidates whose SHA-256 then decides. A canary (`hash()` of a constant, stored beside each
+fast hash) shows whether DuckDB still hashes as it did; a request whose canary no longer
+matches is compared by SHA-256 alone.
+
+The journey engine (its send decision) and activations (sync plans, journey-send delivery,
+erasure processing) both read this module, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+REQUESTS = "activations.deletion_requests"
+REQUEST_IDENTIFIERS = "activations.deletion_identifiers"
+CUSTOMERS = "marts.customers"
+CUSTOMER_IDENTIFIERS = "marts.customer_identifiers"
+CUSTOMER_ID_HISTORY = "marts.customer_id_history"
+QUICK_CANARY = "waymark erasure quick hash"
+ERASURE_REASON = "deleted:erasure_request"
+"""Why a covered customer's row or message is dropped, in every log that records drops."""
+NO_COVERAGE = (
+    "(select cast(null as varchar) as request_id, cast(null as varchar) as customer_id where false)"
+)
+
+
+def quick_canary(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0])
+
+
+def relation_exists(
+    con: duckdb.DuckDBPyConnection, relation: str, catalog: str | None = None
+) -> bool:
+    """Whether `schema.name` is a table or view, in `catalog` (an attached database) or in the
+    connection's own database."""
+    schema, name = relation.split(".")
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
+        "and database_name = coalesce(?, current_database()) "
+        "union all select count(*) from duckdb_views() where schema_name = ? and view_name = ? "
+        "and database_name = coalesce(?, current_database())",
+        [schema, name, catalog, schema, name, catalog],
+    ).fetchall()
+    return any(row[0] for row in found)
+
+
+def held_identifiers_sql(
+    con: duckdb.DuckDBPyConnection, *, catalog: str | None = None, among: str | None = None
+) -> str | None:
+    """Every (customer_id, identifier_type, identifier_value) the warehouse knows, current and
+    past, from whichever of the identity marts exist; None when none does. `among`: a relation
+    whose `customer_id`s limit the rows (the few customers a caller is deciding for)."""
+    prefix = f"{catalog}." if catalog else ""
+    within = f" and {{}} in (select customer_id from {among})" if among else ""
+    parts = []
+    if relation_exists(con, CUSTOMER_IDENTIFIERS, catalog):
+        parts.append(
+            "select customer_id, identifier_type, identifier_value "
+            f"from {prefix}{CUSTOMER_IDENTIFIERS} where true" + within.format("customer_id")
+        )
+    if relation_exists(con, CUSTOMER_ID_HISTORY, catalog):
+        for column in ("customer_id", "previous_customer_id"):
+            parts.append(
+                f"select {column} as customer_id, identifier_type, identifier_value "
+                f"from {prefix}{CUSTOMER_ID_HISTORY} where {column} is not null"
+                + within.format(column)
+            )
+    if relation_exists(con, CUSTOMERS, catalog):
+        for kind in ("email", "phone"):
+            parts.append(
+                f"select customer_id, '{kind}' as identifier_type, {kind} as identifier_value "
+                f"from {prefix}{CUSTOMERS} where {kind} is not null" + within.format("customer_id")
+            )
+    return " union all ".join(parts) if parts else None
+
+
+def covered_customers_sql(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    catalog: str | None = None,
+    among: str | None = None,
+    request_id: str | None = None,
+) -> str:
+    """A subquery of (request_id, customer_id): every customer id each request covers (see the
+    module docstring), or only `request_id`'s. No request table (a warehouse that never had a
+    request, or one opened read-only before activations created it) costs nothing."""
+    prefix = f"{catalog}." if catalog else ""
+    if not relation_exists(con, REQUESTS, catalog):
+        return NO_COVERAGE
+    requests = f"{prefix}{REQUESTS}"
+    if request_id is not None:
+        escaped = request_id.replace("'", "''")
+        requests = f"(select * from {requests} where request_id = '{escaped}')"
+    named = (
+        f"select request_id, customer_id from {requests} as requests where customer_id is not null"
+    )
+    if among:
+        named += f" and customer_id in (select customer_id from {among})"
+    wanted = [
+        f"select request_id, '{kind}' as identifier_type, {kind}_sha256 as digest, "
+        f"{kind}_quick as quick, quick_canary from {requests} as requests "
+        f"where {kind}_sha256 is not null"
+        for kind in ("email", "phone")
+    ]
+    if relation_exists(con, REQUEST_IDENTIFIERS, catalog):
+        snapshot = f"{prefix}{REQUEST_IDENTIFIERS}"
+        if request_id is not None:
+            snapshot = f"(select * from {snapshot} where request_id = '{escaped}')"
+        wanted.append(
+            "select request_id, identifier_type, identifier_sha256 as digest, "
+            f"identifier_quick as quick, quick_canary from {snapshot} as snapshot"
+        )
+    held = held_identifiers_sql(con, catalog=catalog, among=among)
+    if held is None:
+        return f"({named})"
+    canary = quick_canary(con)
+    # Candidates by the fast hash, then decided by SHA-256 (materialized, so that the engine
+    # does not turn the SHA-256 test into a join key computed for every identifier).
+    by_sha256 = ""
+    if _stale(con, wanted, canary):
+        # Digests stored by a DuckDB that hashed differently: compared by SHA-256 alone.
+        by_sha256 = f"""
+            union all
+            select wanted.request_id, held.customer_id
+            from held
+            inner join wanted
+                on wanted.digest = sha256(held.identifier_value)
+                and wanted.identifier_type = held.identifier_type
+            where wanted.quick_canary is distinct from {canary}"""
+    return f"""(
+        with wanted as ({" union all ".join(wanted)}),
+
+        held as ({held}),
+
+        candidates as materialized (
+            select wanted.request_id, held.customer_id, held.identifier_value, wanted.digest
+            from held
+            inner join wanted
+                on wanted.quick = hash(held.identifier_value)
+                and wanted.identifier_type = held.identifier_type
+                and wanted.quick_canary = {canary}
+        ),
+
+        matched as (
+            select request_id, customer_id from candidates
+            where sha256(identifier_value) = digest{by_sha256}
+            union all
+            {named}
+        )
+
+        select distinct request_id, customer_id from matched
+    )"""
+
+
+def erased_customers_sql(
+    con: duckdb.DuckDBPyConnection, *, catalog: str | None = None, among: str | None = None
+) -> str:
+    """A subquery of the distinct `customer_id`s any request covers, for the sending paths."""
+    covered = covered_customers_sql(con, catalog=catalog, among=among)
+    return f"(select distinct customer_id from {covered} as covered)"
+
+
+def _stale(con: duckdb.DuckDBPyConnection, wanted: list[str], canary: int) -> bool:
+    found = con.execute(
+        f"select count(*) from ({' union all '.join(wanted)}) as wanted "
+        "where quick_canary is distinct from ?",
+        [canary],
+    ).fetchone()
+    return bool(found and found[0])
