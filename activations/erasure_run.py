@@ -34,7 +34,6 @@ import duckdb
 from activations import crash
 from activations.consent import ERASURE_REASON
 from activations.destination import Operation
-from activations.dry_run import mask
 from activations.erasure import (
     REQUESTS,
     ErasureRequest,
@@ -51,6 +50,7 @@ from activations.erasure_records import (
     minimised,
 )
 from activations.ledger import CHANGELOG, STATE, InFlight, in_flight, rows_relation, transaction
+from activations.masking import mask_text
 from activations.plan import model_field_types
 from activations.runner import RunOptions, open_delivery
 from activations.runs import RunReport, finish_run, new_run_id, start_run
@@ -221,7 +221,7 @@ def _removal(
 
 def _error(code: str | None, message: str | None) -> str | None:
     text = ": ".join(part for part in (code, message) if part)
-    return mask(text) if text else None
+    return mask_text(text) if text else None
 
 
 def _sync_audit(
