@@ -1,4 +1,5 @@
-"""Erasure follows the person through identity resolution, on a warehouse built by dbt.
+"""Erasure follows the person through identity resolution, on a warehouse built by dbt; and a
+request for a customer id nobody knows is refused rather than recorded as done.
 
 The committed demo data is built, two syncs (a webhook mirror and a PostgreSQL upsert) deliver a
 few people, and `waymark forget` erases one of them. Identify events then land that link the
@@ -25,7 +26,7 @@ from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
 from activations.sends import deliver_sends
 from activations.sync_files import load_project
-from activations.testing import WebhookReceiver, write_project
+from activations.testing import SAMPLE_AS_OF, SampleWarehouse, WebhookReceiver, write_project
 from activations.testing_postgres import PostgresScratch
 from tests.conftest import Builder, copy_data
 from waymark.cli import main
@@ -33,8 +34,6 @@ from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR, PROJECT_ROOT
 from waymark.journeys.engine import tick
 from waymark.journeys.project import ProjectPaths
 from waymark.journeys.validation import validate_project
-
-pytestmark = pytest.mark.slow
 
 SECRET = "whsec-erasure-identity-5d21"
 ERASURE = "deleted:erasure_request"
@@ -219,6 +218,7 @@ def pg():
     scratch.close()
 
 
+@pytest.mark.slow
 def test_erasure_survives_identity_merge(builder, tmp_path, receiver, pg, monkeypatch) -> None:
     scenario = Scenario(tmp_path, builder, receiver, pg)
     for name, value in scenario.env.items():
@@ -342,3 +342,34 @@ def test_erasure_survives_identity_merge(builder, tmp_path, receiver, pg, monkey
     assert pg.query("select count(*) from {schema}.people where email = %s", [people.email]) == [
         (0,)
     ]
+
+
+def test_forget_an_unknown_customer_id_fails_naming_it(tmp_path, capsys) -> None:
+    warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
+    warehouse.customer("ann")
+    # cus_old was merged into ann by an earlier build.
+    warehouse.execute(
+        "create table marts.customer_id_history (identifier_type varchar, identifier_value "
+        "varchar, customer_id varchar, previous_customer_id varchar, change_type varchar); "
+        "insert into marts.customer_id_history values "
+        "('email', 'old@example.org', 'cus_old', null, 'assigned'), "
+        "('email', 'old@example.org', 'ann', 'cus_old', 'merged')"
+    )
+    paths = write_project(tmp_path / "project", {}, {}, {})
+    common = ["--warehouse", str(warehouse.path), "--syncs", str(paths.syncs)]
+
+    assert main(["forget", "--customer", "cus_typo", *common, "--as-of", SAMPLE_AS_OF]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [
+        "waymark forget: customer id 'cus_typo' is unknown: it is not in marts.customers or "
+        "marts.customer_id_history; check the id, or give an email or phone to match the person"
+    ]
+    assert warehouse.execute("select count(*) from activations.deletion_requests") == [(0,)]
+
+    # An id merged away is still known; its identifiers lead to whoever holds them now.
+    assert main(["forget", "--customer", "cus_old", *common, "--as-of", SAMPLE_AS_OF]) == 0
+    assert "(ann, cus_old): processed" in capsys.readouterr().out
+    # An unknown id given with an address is matched by the address.
+    argv = ["forget", "--customer", "cus_typo", "--email", "ann@example.org", *common]
+    assert main([*argv, "--as-of", SAMPLE_AS_OF]) == 0
+    assert "(ann, cus_typo): processed" in capsys.readouterr().out
