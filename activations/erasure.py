@@ -93,10 +93,15 @@ def record_request(
         phone_hash = sha256_hex(phone_value)
     if customer_id is None and email_hash is None and phone_hash is None:
         raise ErasureRequestError("a request names a customer id, an email or a phone")
-    if customer_id is not None and email_hash is None and phone_hash is None:
-        _check_known(con, customer_id)
     identity = external_ref or f"{customer_id}|{email_hash}|{phone_hash}|{received_at}"
     request_id = "del_" + sha256_hex(f"{source}|{identity}")[:20]
+    recorded = con.execute(
+        f"select count(*) from {REQUESTS} where request_id = ?", [request_id]
+    ).fetchone()
+    if recorded and recorded[0]:
+        return request_id, False
+    if customer_id is not None and email_hash is None and phone_hash is None:
+        _check_known(con, customer_id)
     # The request and the identifiers it resolves to are recorded together.
     con.execute("begin")
     try:

@@ -16,22 +16,26 @@ import json
 import random
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from activations.erasure import record_request
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
 from activations.sends import deliver_sends
 from activations.sync_files import load_project
+from activations.tables import ensure_tables
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, WebhookReceiver, write_project
 from activations.testing_postgres import PostgresScratch
 from tests.conftest import Builder, copy_data
+from tests.engine_support import T0, EngineBench
 from waymark.cli import main
 from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR, PROJECT_ROOT
 from waymark.journeys.engine import tick
+from waymark.journeys.engine.simulate import simulate
 from waymark.journeys.project import ProjectPaths
 from waymark.journeys.validation import validate_project
 
@@ -342,6 +346,37 @@ def test_erasure_survives_identity_merge(builder, tmp_path, receiver, pg, monkey
     assert pg.query("select count(*) from {schema}.people where email = %s", [people.email]) == [
         (0,)
     ]
+
+
+def test_the_journey_engine_renders_nothing_for_an_erased_customer(tmp_path) -> None:
+    bench = EngineBench(tmp_path / "bench")
+    bench.journey(
+        """
+        name: hello
+        description: a note per ticket
+        entry: {event: ticket_opened}
+        instance_key: properties.ticket_id
+        steps:
+          - {id: mail, send: {channel: email, destination: email_smtp, template: hello_email,
+              purpose: transactional}}
+        """
+    )
+    bench.customer("ann", phone="+15550000001")
+    bench.customer("bob", phone="+15550000002")
+    ensure_tables(bench.con)
+    record_request(bench.con, customer_id="ann", requested_at=T0, received_at=T0)
+    for customer_id in ("ann", "bob"):
+        bench.event(customer_id, T0, "ticket_opened", "x", ticket_id=customer_id)
+    bench.tick(T0 + timedelta(minutes=5))
+    assert [row["customer_id"] for row in bench.outbox()] == ["bob"]
+    assert ("mail", "suppressed", ERASURE) in bench.log("ann")
+    report = bench.project()
+    bench.close()
+    # A simulation reads the requests from the warehouse it attaches.
+    [journey] = report.journeys
+    result = simulate(bench.path, journey, report.project, T0, T0 + timedelta(hours=1))
+    assert [send["customer_id"] for send in result.would_send] == ["bob"]
+    assert result.steps[0].suppressed == {ERASURE: 1}
 
 
 def test_forget_an_unknown_customer_id_fails_naming_it(tmp_path, capsys) -> None:

@@ -107,10 +107,10 @@ def covered_customers_sql(
     prefix = f"{catalog}." if catalog else ""
     if not relation_exists(con, REQUESTS, catalog):
         return NO_COVERAGE
-    requests = f"{prefix}{REQUESTS}"
+    only = ""
     if request_id is not None:
-        escaped = request_id.replace("'", "''")
-        requests = f"(select * from {requests} where request_id = '{escaped}')"
+        only = " where request_id = '{}'".format(request_id.replace("'", "''"))
+    requests = f"(select * from {prefix}{REQUESTS}{only})"
     named = (
         f"select request_id, customer_id from {requests} as requests where customer_id is not null"
     )
@@ -123,12 +123,10 @@ def covered_customers_sql(
         for kind in ("email", "phone")
     ]
     if relation_exists(con, REQUEST_IDENTIFIERS, catalog):
-        snapshot = f"{prefix}{REQUEST_IDENTIFIERS}"
-        if request_id is not None:
-            snapshot = f"(select * from {snapshot} where request_id = '{escaped}')"
         wanted.append(
             "select request_id, identifier_type, identifier_sha256 as digest, "
-            f"identifier_quick as quick, quick_canary from {snapshot} as snapshot"
+            "identifier_quick as quick, quick_canary "
+            f"from (select * from {prefix}{REQUEST_IDENTIFIERS}{only}) as snapshot"
         )
     held = held_identifiers_sql(con, catalog=catalog, among=among)
     if held is None:
