@@ -132,8 +132,6 @@ def covered_customers_sql(
     if held is None:
         return f"({named})"
     canary = quick_canary(con)
-    # Candidates by the fast hash, then decided by SHA-256 (materialized, so that the engine
-    # does not turn the SHA-256 test into a join key computed for every identifier).
     by_sha256 = ""
     if _stale(con, wanted, canary):
         # Digests stored by a DuckDB that hashed differently: compared by SHA-256 alone.
@@ -150,7 +148,10 @@ def covered_customers_sql(
 
         held as ({held}),
 
-        candidates as materialized (
+        -- Candidates by the fast hash, then decided by SHA-256. A digest is lower-case hex, so
+        -- `like` compares it exactly; unlike `=`, the engine cannot make it a join key, which
+        -- would compute SHA-256 for every identifier (five times slower at 1,000,000).
+        candidates as (
             select wanted.request_id, held.customer_id, held.identifier_value, wanted.digest
             from held
             inner join wanted
@@ -161,7 +162,7 @@ def covered_customers_sql(
 
         matched as (
             select request_id, customer_id from candidates
-            where sha256(identifier_value) = digest{by_sha256}
+            where sha256(identifier_value) like digest{by_sha256}
             union all
             {named}
         )
