@@ -218,6 +218,14 @@ def _forget(args: argparse.Namespace) -> int:
     now = utc_now()
     try:
         requested_at = datetime.fromisoformat(args.requested_at) if args.requested_at else now
+    except ValueError:
+        print(
+            f"waymark forget: --requested-at: '{args.requested_at}' is not a time "
+            "(ISO 8601, such as 2026-06-29 12:00:00)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
         with duckdb.connect(str(warehouse)) as con:
             ensure_tables(con)
             request_id, new = record_request(
