@@ -40,7 +40,7 @@ from waymark.erasure import (
     REQUEST_IDENTIFIERS,
     REQUESTS,
     covered_customers_sql,
-    relation_exists,
+    existing_relations,
 )
 from waymark.identifiers import normalize_email, normalize_phone_e164
 
@@ -145,8 +145,9 @@ def _check_known(con: duckdb.DuckDBPyConnection, customer_id: str) -> None:
         (CUSTOMER_IDENTIFIERS, "customer_id = ?"),
         (CUSTOMER_ID_HISTORY, "(customer_id = ? or previous_customer_id = ?)"),
     ]
+    existing = existing_relations(con)
     for relation, condition in lookups:
-        if not relation_exists(con, relation):
+        if relation not in existing:
             continue
         found = con.execute(
             f"select count(*) from {relation} where {condition}",
@@ -164,7 +165,8 @@ def resolve_identifiers(con: duckdb.DuckDBPyConnection, request_id: str, now: da
     """Keep, hashed, every identifier the customers the request covers hold now: a current
     customer's identifiers and golden addresses, and for a customer id that exists no more
     (merged away) the identifiers the history gave it. Returns how many were new."""
-    current = [r for r in (CUSTOMER_IDENTIFIERS, CUSTOMERS) if relation_exists(con, r)]
+    existing = existing_relations(con)
+    current = [r for r in (CUSTOMER_IDENTIFIERS, CUSTOMERS) if r in existing]
     held = []
     if CUSTOMER_IDENTIFIERS in current:
         held.append(
@@ -177,7 +179,7 @@ def resolve_identifiers(con: duckdb.DuckDBPyConnection, request_id: str, now: da
             "and customer_id in (select customer_id from covered)"
             for kind in ("email", "phone")
         ]
-    if relation_exists(con, CUSTOMER_ID_HISTORY):
+    if CUSTOMER_ID_HISTORY in existing:
         gone = "select customer_id from covered" + "".join(
             f" except select customer_id from {relation}" for relation in current
         )

@@ -48,44 +48,43 @@ def quick_canary(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0])
 
 
-def relation_exists(
-    con: duckdb.DuckDBPyConnection, relation: str, catalog: str | None = None
-) -> bool:
-    """Whether `schema.name` is a table or view, in `catalog` (an attached database) or in the
-    connection's own database."""
-    schema, name = relation.split(".")
-    found = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
-        "and database_name = coalesce(?, current_database()) "
-        "union all select count(*) from duckdb_views() where schema_name = ? and view_name = ? "
-        "and database_name = coalesce(?, current_database())",
-        [schema, name, catalog, schema, name, catalog],
+def existing_relations(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> set[str]:
+    """Which of the relations erasure reads exist (`schema.name`), in `catalog` (an attached
+    database) or in the connection's own database: one catalogue query for all of them."""
+    wanted = [REQUESTS, REQUEST_IDENTIFIERS, CUSTOMERS, CUSTOMER_IDENTIFIERS, CUSTOMER_ID_HISTORY]
+    rows = con.execute(
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where database_name = coalesce(?, current_database()) "
+        "union all select schema_name || '.' || view_name from duckdb_views() "
+        "where database_name = coalesce(?, current_database())",
+        [catalog, catalog],
     ).fetchall()
-    return any(row[0] for row in found)
+    return {row[0] for row in rows} & set(wanted)
 
 
 def held_identifiers_sql(
-    con: duckdb.DuckDBPyConnection, *, catalog: str | None = None, among: str | None = None
+    existing: set[str], *, catalog: str | None = None, among: str | None = None
 ) -> str | None:
     """Every (customer_id, identifier_type, identifier_value) the warehouse knows, current and
-    past, from whichever of the identity marts exist; None when none does. `among`: a relation
-    whose `customer_id`s limit the rows (the few customers a caller is deciding for)."""
+    past, from whichever of the identity marts exist (`existing_relations`); None when none
+    does. `among`: a relation whose `customer_id`s limit the rows (the few customers a caller is
+    deciding for)."""
     prefix = f"{catalog}." if catalog else ""
     within = f" and {{}} in (select customer_id from {among})" if among else ""
     parts = []
-    if relation_exists(con, CUSTOMER_IDENTIFIERS, catalog):
+    if CUSTOMER_IDENTIFIERS in existing:
         parts.append(
             "select customer_id, identifier_type, identifier_value "
             f"from {prefix}{CUSTOMER_IDENTIFIERS} where true" + within.format("customer_id")
         )
-    if relation_exists(con, CUSTOMER_ID_HISTORY, catalog):
+    if CUSTOMER_ID_HISTORY in existing:
         for column in ("customer_id", "previous_customer_id"):
             parts.append(
                 f"select {column} as customer_id, identifier_type, identifier_value "
                 f"from {prefix}{CUSTOMER_ID_HISTORY} where {column} is not null"
                 + within.format(column)
             )
-    if relation_exists(con, CUSTOMERS, catalog):
+    if CUSTOMERS in existing:
         for kind in ("email", "phone"):
             parts.append(
                 f"select customer_id, '{kind}' as identifier_type, {kind} as identifier_value "
@@ -105,7 +104,8 @@ def covered_customers_sql(
     module docstring), or only `request_id`'s. No request table (a warehouse that never had a
     request, or one opened read-only before activations created it) costs nothing."""
     prefix = f"{catalog}." if catalog else ""
-    if not relation_exists(con, REQUESTS, catalog):
+    existing = existing_relations(con, catalog)
+    if REQUESTS not in existing:
         return NO_COVERAGE
     only = ""
     if request_id is not None:
@@ -122,13 +122,13 @@ def covered_customers_sql(
         f"where {kind}_sha256 is not null"
         for kind in ("email", "phone")
     ]
-    if relation_exists(con, REQUEST_IDENTIFIERS, catalog):
+    if REQUEST_IDENTIFIERS in existing:
         wanted.append(
             "select request_id, identifier_type, identifier_sha256 as digest, "
             "identifier_quick as quick, quick_canary "
             f"from (select * from {prefix}{REQUEST_IDENTIFIERS}{only}) as snapshot"
         )
-    held = held_identifiers_sql(con, catalog=catalog, among=among)
+    held = held_identifiers_sql(existing, catalog=catalog, among=among)
     if held is None:
         return f"({named})"
     canary = quick_canary(con)
