@@ -2,8 +2,9 @@
 
 A row is dropped, with the reason recorded, when any of these holds (first match wins):
 
-0. `deleted:erasure_request` - the customer asked to be erased (`activations.erasure`): nothing
-   goes anywhere for them again, whatever the purpose or `as_of`;
+0. `deleted:erasure_request` - an erasure request covers the customer (`waymark.erasure`: the
+   id it names, whoever holds an identifier the erased customer held, every id the history maps
+   those to): nothing goes anywhere for them again, whatever the purpose or `as_of`;
 1. `suppressed:hard_bounced` - the customer's current address on a checked channel hard-bounced:
    it does not exist, so nothing goes there, transactional messages included;
 2. `suppressed:complained` - the customer marked a message on a checked channel as spam: no
@@ -62,7 +63,7 @@ def decided_sql(
 
     With `require_recipient` (messages), an email or SMS without an address is dropped as
     `no_address` rather than sent and refused. `erased` is a subquery of the `customer_id`s
-    erasure requests name (`activations.erasure.erased_customers_sql`). With
+    erasure requests cover (`waymark.erasure.erased_customers_sql`). With
     `customers_joined`, `rows` carries the customer's columns (`customer_columns_sql`), which
     saves joining a large model to the customers twice."""
     no_address = (

@@ -31,7 +31,6 @@ import duckdb
 
 from activations.sync_files import RELATION_PATTERN, relation_parts
 from activations.tables import SCHEMA
-from waymark import erasure as coverage
 from waymark.erasure import (
     CUSTOMER_ID_HISTORY,
     CUSTOMER_IDENTIFIERS,
@@ -291,9 +290,3 @@ def resolved_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) 
     covered = covered_customers_sql(con, request_id=request.request_id)
     rows = con.execute(f"select distinct customer_id from {covered} as covered order by 1")
     return [row[0] for row in rows.fetchall()]
-
-
-def erased_customers_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """A subquery of the customer ids every recorded request covers, for the sending path. No
-    requests (or no table, in a warehouse opened read-only) cost nothing."""
-    return coverage.erased_customers_sql(con)
