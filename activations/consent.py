@@ -2,8 +2,9 @@
 
 A row is dropped, with the reason recorded, when any of these holds (first match wins):
 
-0. `deleted:erasure_request` - the customer asked to be erased (`activations.erasure`): nothing
-   goes anywhere for them again, whatever the purpose or `as_of`;
+0. `deleted:erasure_request` - an erasure request covers the customer (`waymark.erasure`: the
+   id it names, whoever holds an identifier the erased customer held, every id the history maps
+   those to): nothing goes anywhere for them again, whatever the purpose or `as_of`;
 1. `suppressed:hard_bounced` - the customer's current address on a checked channel hard-bounced:
    it does not exist, so nothing goes there, transactional messages included;
 2. `suppressed:complained` - the customer marked a message on a checked channel as spam: no
@@ -21,9 +22,9 @@ to `as_of`: an address the customer has since replaced does not suppress the new
 
 from __future__ import annotations
 
-CUSTOMERS = "marts.customers"
+from waymark.erasure import CUSTOMERS, ERASURE_REASON
+
 ENGAGEMENT = "staging.stg_messaging__engagement"
-ERASURE_REASON = "deleted:erasure_request"
 NO_ERASURES = "(select cast(null as varchar) as customer_id where false)"
 
 PURPOSE_CHANNEL_SQL = (
@@ -62,7 +63,7 @@ def decided_sql(
 
     With `require_recipient` (messages), an email or SMS without an address is dropped as
     `no_address` rather than sent and refused. `erased` is a subquery of the `customer_id`s
-    erasure requests name (`activations.erasure.erased_customers_sql`). With
+    erasure requests cover (`waymark.erasure.erased_customers_sql`). With
     `customers_joined`, `rows` carries the customer's columns (`customer_columns_sql`), which
     saves joining a large model to the customers twice."""
     no_address = (

@@ -5,17 +5,19 @@ or landed as rows of a relation (a privacy tool's export, a support form) that
 `waymark syncs erase --requests-from schema.table` imports, once per external reference. It
 is kept in `activations.deletion_requests` and names a customer by `customer_id`, by an email
 address or by a phone number. Addresses are kept only as the SHA-256 of their normalised form:
-enough to recognise the person again (a re-import of old data, identity resolution moving them to
-a new customer id), nothing to read back. Comparing SHA-256 digests means hashing every
-customer's address on every run; each request therefore also keeps DuckDB's fast 64-bit
-`hash()` of the address, which finds the few candidate customers, whose SHA-256 then decides.
-A canary (`hash()` of a constant, kept with the request) shows whether DuckDB still hashes as it
-did when the request was recorded; if not, that request is matched by SHA-256 alone.
+enough to recognise the person again, nothing to read back.
+
+When it is recorded, a request also keeps every identifier the customers it covers hold at that
+moment (`activations.deletion_identifiers`, hashed the same way): the person is then recognised
+by those identifiers and by every customer id `marts.customer_id_history` maps them to, whatever
+identity resolution does later (`waymark.erasure`). A customer id that is neither a customer
+nor in the history, with no address to match, is refused: a typo must not look like an erasure.
 
 From the moment a request is recorded, every sync and every journey send drops the customer
-with the reason `deleted:erasure_request` (`activations.consent.decided_sql`), whatever the
-purpose and whatever `as_of` a run is replayed at: an erasure is not undone by looking at an
-earlier instant. Removing what destinations already hold is `activations.erasure_run`.
+with the reason `deleted:erasure_request` (`activations.consent.decided_sql`, and the journey
+engine's send decision), whatever the purpose and whatever `as_of` a run is replayed at: an
+erasure is not undone by looking at an earlier instant. Removing what destinations already hold
+is `activations.erasure_run`.
 """
 
 from __future__ import annotations
@@ -27,15 +29,21 @@ from datetime import datetime
 
 import duckdb
 
-from activations.consent import CUSTOMERS, NO_ERASURES
 from activations.sync_files import RELATION_PATTERN, relation_parts
-from activations.tables import SCHEMA, erasure_tables_exist
+from activations.tables import SCHEMA
+from waymark.erasure import (
+    CUSTOMER_ID_HISTORY,
+    CUSTOMER_IDENTIFIERS,
+    CUSTOMERS,
+    QUICK_CANARY,
+    REQUEST_IDENTIFIERS,
+    REQUESTS,
+    covered_customers_sql,
+    existing_relations,
+)
 from waymark.identifiers import normalize_email, normalize_phone_e164
 
-REQUESTS = f"{SCHEMA}.deletion_requests"
 AUDIT = f"{SCHEMA}.deletion_audit"
-IDENTIFIERS = "marts.customer_identifiers"
-QUICK_CANARY = "waymark erasure quick hash"
 
 
 class ErasureRequestError(ValueError):
@@ -86,31 +94,118 @@ def record_request(
         raise ErasureRequestError("a request names a customer id, an email or a phone")
     identity = external_ref or f"{customer_id}|{email_hash}|{phone_hash}|{received_at}"
     request_id = "del_" + sha256_hex(f"{source}|{identity}")[:20]
-    inserted = con.execute(
-        f"""
-        insert into {REQUESTS} (request_id, customer_id, email_sha256, phone_sha256,
-            email_quick, phone_quick, quick_canary, requested_at, received_at, source,
-            external_ref, status, attempts)
-        values (?, ?, ?, ?, hash(cast(? as varchar)), hash(cast(? as varchar)), hash(?), ?, ?,
-            ?, ?, 'open', 0)
-        on conflict (request_id) do nothing
-        returning request_id
-        """,
-        [
-            request_id,
-            customer_id,
-            email_hash,
-            phone_hash,
-            email_value,
-            phone_value,
-            QUICK_CANARY,
-            requested_at,
-            received_at,
-            source,
-            external_ref,
-        ],
-    ).fetchall()
+    recorded = con.execute(
+        f"select count(*) from {REQUESTS} where request_id = ?", [request_id]
+    ).fetchone()
+    if recorded and recorded[0]:
+        return request_id, False
+    if customer_id is not None and email_hash is None and phone_hash is None:
+        _check_known(con, customer_id)
+    # The request and the identifiers it resolves to are recorded together.
+    con.execute("begin")
+    try:
+        inserted = con.execute(
+            f"""
+            insert into {REQUESTS} (request_id, customer_id, email_sha256, phone_sha256,
+                email_quick, phone_quick, quick_canary, requested_at, received_at, source,
+                external_ref, status, attempts)
+            values (?, ?, ?, ?, hash(cast(? as varchar)), hash(cast(? as varchar)), hash(?),
+                ?, ?, ?, ?, 'open', 0)
+            on conflict (request_id) do nothing
+            returning request_id
+            """,
+            [
+                request_id,
+                customer_id,
+                email_hash,
+                phone_hash,
+                email_value,
+                phone_value,
+                QUICK_CANARY,
+                requested_at,
+                received_at,
+                source,
+                external_ref,
+            ],
+        ).fetchall()
+        if inserted:
+            resolve_identifiers(con, request_id, received_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     return request_id, bool(inserted)
+
+
+def _check_known(con: duckdb.DuckDBPyConnection, customer_id: str) -> None:
+    """Refuse a customer id that names nobody the warehouse knows or has known."""
+    lookups = [
+        (CUSTOMERS, "customer_id = ?"),
+        (CUSTOMER_IDENTIFIERS, "customer_id = ?"),
+        (CUSTOMER_ID_HISTORY, "(customer_id = ? or previous_customer_id = ?)"),
+    ]
+    existing = existing_relations(con)
+    for relation, condition in lookups:
+        if relation not in existing:
+            continue
+        found = con.execute(
+            f"select count(*) from {relation} where {condition}",
+            [customer_id] * condition.count("?"),
+        ).fetchone()
+        if found and found[0]:
+            return
+    raise ErasureRequestError(
+        f"customer id '{customer_id}' is unknown: it is not in {CUSTOMERS} or "
+        f"{CUSTOMER_ID_HISTORY}; check the id, or give an email or phone to match the person"
+    )
+
+
+def resolve_identifiers(con: duckdb.DuckDBPyConnection, request_id: str, now: datetime) -> int:
+    """Keep, hashed, every identifier the customers the request covers hold now: a current
+    customer's identifiers and golden addresses, and for a customer id that exists no more
+    (merged away) the identifiers the history gave it. Returns how many were new."""
+    existing = existing_relations(con)
+    current = [r for r in (CUSTOMER_IDENTIFIERS, CUSTOMERS) if r in existing]
+    held = []
+    if CUSTOMER_IDENTIFIERS in current:
+        held.append(
+            f"select identifier_type, identifier_value from {CUSTOMER_IDENTIFIERS} "
+            "where customer_id in (select customer_id from covered)"
+        )
+    if CUSTOMERS in current:
+        held += [
+            f"select '{kind}', {kind} from {CUSTOMERS} where {kind} is not null "
+            "and customer_id in (select customer_id from covered)"
+            for kind in ("email", "phone")
+        ]
+    if CUSTOMER_ID_HISTORY in existing:
+        gone = "select customer_id from covered" + "".join(
+            f" except select customer_id from {relation}" for relation in current
+        )
+        held += [
+            f"select identifier_type, identifier_value from {CUSTOMER_ID_HISTORY} "
+            f"where {column} in ({gone})"
+            for column in ("customer_id", "previous_customer_id")
+        ]
+    found = []
+    if held:
+        found = con.execute(
+            f"""
+            insert into {REQUEST_IDENTIFIERS}
+            with covered as (
+                select customer_id from {covered_customers_sql(con, request_id=request_id)}
+            ),
+            kept (identifier_type, identifier_value) as ({" union ".join(held)})
+            select distinct ?, identifier_type, sha256(identifier_value),
+                hash(identifier_value), hash(?)
+            from kept
+            on conflict do nothing
+            returning 1
+            """,
+            [request_id, QUICK_CANARY],
+        ).fetchall()
+    con.execute(f"update {REQUESTS} set resolved_at = ? where request_id = ?", [now, request_id])
+    return len(found)
 
 
 IMPORT_COLUMNS = ("request_ref", "customer_id", "email", "phone", "requested_at")
@@ -163,107 +258,35 @@ def import_requests(con: duckdb.DuckDBPyConnection, relation: str, received_at: 
     return recorded
 
 
-def open_requests(con: duckdb.DuckDBPyConnection) -> list[ErasureRequest]:
+def requests_to_process(con: duckdb.DuckDBPyConnection) -> list[ErasureRequest]:
+    """Open requests, and processed ones that now cover a customer id their last processing
+    did not (identity resolution moved the person to it), oldest first."""
+    covered = covered_customers_sql(con)
     rows = con.execute(
-        f"select request_id, customer_id, email_sha256, phone_sha256, requested_at, attempts "
-        f"from {REQUESTS} where status = 'open' order by requested_at, request_id"
+        f"""
+        select request_id, customer_id, email_sha256, phone_sha256, requested_at, attempts
+        from {REQUESTS} as requests
+        where status = 'open' or exists (
+            select 1 from {covered} as covered
+            where covered.request_id = requests.request_id
+                and not list_contains(coalesce(requests.covered_customers, []),
+                    covered.customer_id)
+        )
+        order by requested_at, request_id
+        """
     ).fetchall()
     return [ErasureRequest(*row) for row in rows]
 
 
+def resolve_pending(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Requests recorded before they kept identifiers get them now, once."""
+    pending = con.execute(f"select request_id from {REQUESTS} where resolved_at is null").fetchall()
+    for (request_id,) in pending:
+        resolve_identifiers(con, request_id, now)
+
+
 def resolved_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> list[str]:
-    """The customer ids a request covers: the one it names and every customer holding its
-    address, as golden email or phone or as any identifier of the identity graph."""
-    rows = con.execute(
-        f"""
-        with requests as (select * from {REQUESTS} where request_id = ?)
-        select distinct customer_id
-        from {_matching_sql(con, "requests", stale=_stale(con, request.request_id))} as matched
-        where customer_id is not null order by 1
-        """,
-        [request.request_id],
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
-def erased_customers_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """A subquery of the customer ids every recorded request covers, for the sending path. No
-    requests (or no table, in a warehouse opened read-only) cost nothing."""
-    if not erasure_tables_exist(con):
-        return NO_ERASURES
-    found = con.execute(
-        f"select count(*), count(email_sha256), count(phone_sha256) from {REQUESTS}"
-    ).fetchone()
-    if not found or not found[0]:
-        return NO_ERASURES
-    return _matching_sql(
-        con, REQUESTS, emails=bool(found[1]), phones=bool(found[2]), stale=_stale(con)
-    )
-
-
-def _matching_sql(
-    con: duckdb.DuckDBPyConnection,
-    requests: str,
-    *,
-    emails: bool = True,
-    phones: bool = True,
-    stale: bool = True,
-) -> str:
-    """Customer ids matched by the rows of `requests`. Golden addresses and identifier values
-    are normalised in the marts by the same rules requests are (`waymark.identifiers`).
-    `stale`: some requests' fast hashes are no longer comparable and need SHA-256 alone."""
-    canary = int(con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0])
-    parts = [f"select customer_id from {requests} as requests"]
-    for wanted, kind in ((emails, "email"), (phones, "phone")):
-        if not wanted:
-            continue
-        sources = []
-        if _relation_exists(con, CUSTOMERS):
-            sources.append((CUSTOMERS, kind, "true"))
-        if _relation_exists(con, IDENTIFIERS):
-            sources.append((IDENTIFIERS, "identifier_value", f"identifier_type = '{kind}'"))
-        for relation, column, condition in sources:
-            # Candidates by the fast hash, then decided by SHA-256 (materialized, so that the
-            # engine does not turn the SHA-256 test into a join key computed for everyone).
-            parts.append(
-                f"""select customer_id from (
-                    with candidates as materialized (
-                        select found.customer_id, found.{column} as value,
-                            requests.{kind}_sha256 as digest
-                        from {relation} as found
-                        inner join {requests} as requests
-                            on requests.{kind}_quick = hash(found.{column})
-                            and requests.quick_canary = {canary}
-                        where {condition}
-                    )
-                    select customer_id from candidates where sha256(value) = digest
-                )"""
-            )
-            if stale:
-                parts.append(
-                    f"select found.customer_id from {relation} as found "
-                    f"inner join {requests} as requests "
-                    f"on requests.{kind}_sha256 = sha256(found.{column}) "
-                    f"where {condition} and requests.quick_canary is distinct from {canary}"
-                )
-    return "(" + " union ".join(parts) + ")"
-
-
-def _stale(con: duckdb.DuckDBPyConnection, request_id: str | None = None) -> bool:
-    canary = con.execute("select hash(?)", [QUICK_CANARY]).fetchone()[0]
-    found = con.execute(
-        f"select count(*) from {REQUESTS} where quick_canary is distinct from ? "
-        "and (? is null or request_id = ?)",
-        [canary, request_id, request_id],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, name = relation_parts(relation)
-    found = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
-        "union all select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
-        [schema, name, schema, name],
-    ).fetchall()
-    return any(row[0] for row in found)
+    """The customer ids a request covers (`waymark.erasure`)."""
+    covered = covered_customers_sql(con, request_id=request.request_id)
+    rows = con.execute(f"select distinct customer_id from {covered} as covered order by 1")
+    return [row[0] for row in rows.fetchall()]

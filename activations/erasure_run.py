@@ -1,6 +1,8 @@
 """Processing erasure requests: remove the customer where destinations can, audit every action.
 
-For each open request (`activations.erasure`), for the customers it covers:
+For each open request (`activations.erasure`), and each processed one that now covers a customer
+id it did not cover when it was last processed (identity resolution merged or moved the person
+to it), for the customers it covers:
 
 1. journey messages still `pending` (or `sending`) are dropped with `deleted:erasure_request`,
    and the rendered payload of every message of theirs is emptied;
@@ -32,8 +34,13 @@ import duckdb
 from activations import crash
 from activations.consent import ERASURE_REASON
 from activations.destination import Operation
-from activations.dry_run import mask
-from activations.erasure import REQUESTS, ErasureRequest, open_requests, resolved_customers
+from activations.erasure import (
+    REQUESTS,
+    ErasureRequest,
+    requests_to_process,
+    resolve_pending,
+    resolved_customers,
+)
 from activations.erasure_records import (
     TERMINAL,
     audit_row,
@@ -43,6 +50,7 @@ from activations.erasure_records import (
     minimised,
 )
 from activations.ledger import CHANGELOG, STATE, InFlight, in_flight, rows_relation, transaction
+from activations.masking import mask_text
 from activations.plan import model_field_types
 from activations.runner import RunOptions, open_delivery
 from activations.runs import RunReport, finish_run, new_run_id, start_run
@@ -68,10 +76,11 @@ class ErasureOutcome:
 def process_erasures(
     warehouse: Path, project: SyncProject, options: RunOptions
 ) -> list[ErasureOutcome]:
-    """Process every open request, oldest first."""
+    """Process every open request, and every request whose customers changed, oldest first."""
     with duckdb.connect(str(warehouse)) as con:
         ensure_tables(con)
-        return [process_request(con, project, r, options) for r in open_requests(con)]
+        resolve_pending(con, options.now())
+        return [process_request(con, project, r, options) for r in requests_to_process(con)]
 
 
 def process_request(
@@ -88,9 +97,16 @@ def process_request(
     finished = all(row["result"] in TERMINAL for row in rows)
     outcome.status = "processed" if finished else "open"
     con.execute(
-        f"update {REQUESTS} set status = ?, attempts = attempts + 1, processed_at = ? "
+        f"update {REQUESTS} set status = ?, attempts = attempts + 1, processed_at = ?, "
+        "covered_customers = list_distinct(list_concat(coalesce(covered_customers, []), "
+        "cast(? as varchar[]))) "
         "where request_id = ?",
-        [outcome.status, options.now() if finished else None, request.request_id],
+        [
+            outcome.status,
+            options.now() if finished else None,
+            outcome.customers,
+            request.request_id,
+        ],
     )
     return outcome
 
@@ -205,7 +221,7 @@ def _removal(
 
 def _error(code: str | None, message: str | None) -> str | None:
     text = ": ".join(part for part in (code, message) if part)
-    return mask(text) if text else None
+    return mask_text(text) if text else None
 
 
 def _sync_audit(

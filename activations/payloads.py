@@ -45,6 +45,15 @@ def shaped_fields(fields: Mapping[str, Any], capabilities: Capabilities) -> dict
             shaped[name] = value
             continue
         normalised = normalise(platform, str(value), country)
-        clear = platform == "google" and name in _CLEAR_FOR_GOOGLE
-        shaped[name] = normalised if clear else hashed(normalised)
+        shaped[name] = normalised if sent_in_clear(name, capabilities) else hashed(normalised)
     return shaped
+
+
+def sent_in_clear(name: str, capabilities: Capabilities) -> bool:
+    """Whether the field leaves as a readable value rather than a hash."""
+    platform = capabilities.hashing
+    return (
+        platform is None
+        or name not in _NORMALISERS
+        or (platform == "google" and name in _CLEAR_FOR_GOOGLE)
+    )

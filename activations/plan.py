@@ -16,10 +16,10 @@ from typing import Any
 import duckdb
 
 from activations.consent import CUSTOMERS
-from activations.erasure import erased_customers_sql
 from activations.plan_sql import plan_sql, state_relation
 from activations.sync_files import LoadedSync, SyncSpec, relation_parts
 from activations.tables import SCHEMA
+from waymark.erasure import erased_customers_sql
 
 
 class PlanError(ValueError):

@@ -38,11 +38,11 @@ from activations.destination import (
     OperationResult,
 )
 from activations.destinations_file import ResolvedDestination
-from activations.erasure import erased_customers_sql
 from activations.ledger import CHANGELOG, keys_relation, rows_relation, transaction
 from activations.runner import LazyDestination, RunOptions, redacted, run_error
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.tables import ensure_tables
+from waymark.erasure import erased_customers_sql
 
 OUTBOX = "journeys.journey_outbox"
 

@@ -7,6 +7,8 @@
 - `activations.sync_changelog`: one row per operation outcome, with the destination's error code
   and message for every rejection and the reason for every consent or suppression drop.
 - `activations.deletion_requests`: one row per right-to-erasure request (`activations.erasure`).
+- `activations.deletion_identifiers`: the identifiers each request's customers held when it was
+  recorded, hashed (`waymark.erasure` matches on them).
 - `activations.deletion_audit`: one row per action taken for a request, per sync and record.
 """
 
@@ -108,7 +110,19 @@ ERASURE_DDL = (
         external_ref varchar,               -- the request's id in the tool it came from
         status varchar not null,            -- open | processed
         attempts integer not null default 0,
-        processed_at timestamp
+        processed_at timestamp,
+        resolved_at timestamp,              -- when its identifiers were taken; null: not yet
+        covered_customers varchar[]         -- the customer ids its last processing covered
+    )
+    """,
+    f"""
+    create table if not exists {SCHEMA}.deletion_identifiers (
+        request_id varchar not null,
+        identifier_type varchar not null,   -- as in marts.customer_identifiers
+        identifier_sha256 varchar not null, -- sha256 of the normalised value, never the value
+        identifier_quick ubigint not null,  -- DuckDB hash() of the same, to find candidates
+        quick_canary ubigint not null,      -- hash() of a constant when it was computed
+        primary key (request_id, identifier_type, identifier_sha256)
     )
     """,
     f"""
@@ -139,6 +153,8 @@ ADDED_COLUMNS = (
     ("deletion_requests", "email_quick", "ubigint"),
     ("deletion_requests", "phone_quick", "ubigint"),
     ("deletion_requests", "quick_canary", "ubigint"),
+    ("deletion_requests", "resolved_at", "timestamp"),
+    ("deletion_requests", "covered_customers", "varchar[]"),
 )
 
 
@@ -185,7 +201,7 @@ def tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
 def erasure_tables_exist(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and "
-        "table_name in ('deletion_requests', 'deletion_audit')",
+        "table_name in ('deletion_requests', 'deletion_audit', 'deletion_identifiers')",
         [SCHEMA],
     ).fetchone()
-    return bool(found and found[0] == 2)
+    return bool(found and found[0] == 3)

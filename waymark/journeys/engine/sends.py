@@ -1,9 +1,11 @@
 """Send decisions: every message a tick wants to send, decided together in SQL.
 
 In order, first match wins (each recorded in `journey_step_log` as `suppressed`):
-1. `already_sent` (dropped): the step already queued this instance's message (a loop came
-   back to it); `unknown_customer`, `no_address` (email or SMS without one) and
-   `no_consent:<status>` (a marketing purpose whose consent is not `granted`) are dropped;
+1. `deleted:erasure_request` (dropped): an erasure request covers the customer
+   (`waymark.erasure`), so nothing about them is rendered into the outbox;
+   `already_sent`: the step already queued this instance's message (a loop came back to it);
+   `unknown_customer`, `no_address` (email or SMS without one) and `no_consent:<status>` (a
+   marketing purpose whose consent is not `granted`) are dropped;
 2. `quiet_hours` (delayed): outside the journey's send window in the customer's time zone; the
    instance waits at the step until the next window start and is decided again then;
 3. `priority` (dropped): per customer and channel one journey sends in a tick: the highest
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from waymark.erasure import ERASURE_REASON, erased_customers_sql
 from waymark.journeys.engine import crash
 from waymark.journeys.engine.advance import apply_moves, route_moves
 from waymark.journeys.engine.context import TickContext
@@ -89,11 +92,14 @@ def decide_sends(ctx: TickContext) -> bool:
         "s.zone",
     )
     longest = ctx.scalar("select max(per) from _caps") or timedelta(0)
+    erased = erased_customers_sql(ctx.con, catalog=ctx.tables.catalog, among="_sends")
+    ctx.run(f"create or replace temp table _erased as select customer_id from {erased} as e")
     ctx.run(
         f"""
         create or replace temp table _decided as
         with s as (
             select s.*, s.journey || ':' || s.instance_id || ':' || s.step_id as idempotency_key,
+                s.customer_id in (select customer_id from _erased) as erased,
                 c.customer_id is not null as known, c.email is not null as has_email,
                 c.phone is not null as has_phone, {CONSENT} as consent,
                 win.journey is not null as has_window, win.start_min, win.end_min,
@@ -108,6 +114,7 @@ def decide_sends(ctx: TickContext) -> bool:
         checked as (
             select s.*,
                 case
+                    when s.erased then '{ERASURE_REASON}'
                     when s.idempotency_key in (select idempotency_key from {ctx.tables.outbox})
                         then 'already_sent'
                     when not s.known then 'unknown_customer'
@@ -200,6 +207,7 @@ def decide_sends(ctx: TickContext) -> bool:
     _record(ctx)
     ctx.run("delete from _sends")
     ctx.run("drop table _decided")
+    ctx.run("drop table _erased")
     crash.point("tick.after_sends")
     return True
 

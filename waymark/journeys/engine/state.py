@@ -31,6 +31,13 @@ class Tables:
     state: str = "journeys"
 
     @property
+    def catalog(self) -> str | None:
+        """The attached database the sources are read from (`warehouse` in a simulation), or
+        None for the connection's own: where the identity marts and erasure requests are."""
+        parts = self.customers.split(".")
+        return parts[0] if len(parts) == 3 else None
+
+    @property
     def instances(self) -> str:
         return f"{self.state}.journey_instances"
 
