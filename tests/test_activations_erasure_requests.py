@@ -67,10 +67,11 @@ def test_forget_an_unknown_customer_id_fails_naming_it(tmp_path, capsys) -> None
         "marts.customer_id_history; check the id, or give an email or phone to match the person"
     ]
     assert warehouse.execute("select count(*) from activations.deletion_requests") == [(0,)]
-    assert main(["forget", "--customer", "ann", "--requested-at", "yesterday", *common]) == 1
+    # A value that is not a time is a wrong command line (exit 2), named by its option.
+    assert main(["forget", "--customer", "ann", "--requested-at", "yesterday", *common]) == 2
     assert capsys.readouterr().err == (
-        "waymark forget: --requested-at: 'yesterday' is not a time "
-        "(ISO 8601, such as 2026-06-29 12:00:00)\n"
+        "waymark forget: argument --requested-at: 'yesterday' is not an ISO 8601 date or time "
+        "such as 2026-06-30, 2026-06-30T09:00:00Z or '2026-06-30 09:00:00+02:00'\n"
     )
 
     # An id merged away is still known; its identifiers lead to whoever holds them now.
