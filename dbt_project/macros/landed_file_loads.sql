@@ -134,9 +134,12 @@
         || ' fields, found ' || regexp_extract({{ errors }}.error_message, 'Found: ([0-9]+)', 1)
 {%- endmacro %}
 
-{#- Files whose rows an incremental model downstream of a base model loaded from a version that
-    is no longer there (the file changed or left): their rows must go and be loaded again. -#}
-{% macro stale_loaded_files(upstream, condition='true') -%}
+{#- Files whose rows an incremental model downstream of a base model (`upstream`, a model name)
+    loaded from a version that is no longer there (the file changed or left): their rows must go
+    and be loaded again. Unit tests hand in fixture rows and have no upstream to compare. -#}
+{% macro stale_loaded_files(upstream_model, condition='true') -%}
+    {%- if model.resource_type == 'unit_test' -%}{{ return([]) }}{%- endif -%}
+    {%- set upstream = ref(upstream_model) -%}
     {%- if not execute or not is_incremental() -%}{{ return([]) }}{%- endif -%}
     {%- set result = run_query(
         "select distinct _source_file from (select _source_file, _source_file_version from " ~ this
@@ -145,9 +148,9 @@
     {{ return(result.columns[0].values() | list) }}
 {%- endmacro %}
 
-{% macro forget_stale_loads(upstream, condition='true') -%}
+{% macro forget_stale_loads(upstream_model, condition='true') -%}
     {#- Pre-hook of such a model: the rows of those files leave. -#}
-    {%- set stale = waymark.stale_loaded_files(upstream, condition) -%}
+    {%- set stale = waymark.stale_loaded_files(upstream_model, condition) -%}
     {%- if stale -%}
     delete from {{ this }}
     where ({{ condition }}) and _source_file in ({{ waymark.string_literals(stale) }})

@@ -5,7 +5,7 @@
     on_schema_change='fail',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where source_name <> 'events' or occurred_at > {{ waymark.as_of() }}{% endif %}",
-        "{{ waymark.forget_stale_loads(ref('stg_events__segment'), \"source_name = 'events'\") }}",
+        "{{ waymark.forget_stale_loads('stg_events__segment', \"source_name = 'events'\") }}",
     ],
 ) }}
 {#- Every touchpoint with the customer it belongs to: one row per touchpoint. Attributed by the
@@ -23,7 +23,7 @@
     - earlier events whose customer changed: their attributing identifier now resolves to
       another customer (two customers merged, or an identifier moved), or nothing resolved.
     A full refresh gives the same table (tests/test_identity_stability.py). -#}
-{%- set stale = waymark.stale_loaded_files(ref('stg_events__segment'), "source_name = 'events'") %}
+{%- set stale = waymark.stale_loaded_files('stg_events__segment', "source_name = 'events'") %}
 with touchpoints as (
     select * from {{ ref('int_customer_events_unioned') }}
 ),

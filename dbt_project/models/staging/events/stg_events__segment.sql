@@ -2,7 +2,7 @@
     materialized="incremental",
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_loads(ref('base_events__segment')) }}",
+    pre_hook="{{ waymark.forget_stale_loads('base_events__segment') }}",
 ) }}
 {#- Usable Segment events: one row per messageId (client retries deliver the same id twice;
     the first loaded copy wins; within one load, the first file by name). A table, incremental
@@ -10,7 +10,7 @@
     per consumer and per build was the largest cost of a build. When a loaded file changed or
     left, its rows go first (pre-hook) and every event no longer here is chosen again, so a
     copy in another file takes the place of a withdrawn one, as a full refresh would. -#}
-{%- set stale = waymark.stale_loaded_files(ref('base_events__segment')) %}
+{%- set stale = waymark.stale_loaded_files('base_events__segment') %}
 with base as (
     select * from {{ ref('base_events__segment') }}
     {%- if is_incremental() and not stale %}
