@@ -33,7 +33,7 @@ INCREMENTAL_RELATIONS = [
     "staging.base_shop__orders",
     "staging.base_crm__contacts",
 ]
-COMPILED_EVENT_READER = "run/waymark/models/staging/events/base/base_events__segment.sql"
+COMPILED_EVENT_READER = "compiled/waymark/models/staging/events/base/base_events__segment.sql"
 
 
 def in_first_slice(relative: Path) -> bool:

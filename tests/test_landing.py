@@ -126,7 +126,7 @@ def test_malformed_csv_line_is_reported_once_against_its_own_file(
     assert len(rejects) == 1
     source_file, line_number, reason = rejects[0]
     assert (source_file, line_number) == ("crm_contacts/crm_contacts-2026-01-0.csv", 6)
-    assert "expected 10 fields, found 3" in reason
+    assert reason == "malformed_csv_row: expected 10 fields, found 3"
     landed, malformed, share = query(
         warehouse,
         "select rows_landed, rows_malformed, quarantined_share from staging.source_quality "

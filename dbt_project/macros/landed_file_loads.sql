@@ -94,17 +94,28 @@
         lines._quarantine_reason,
         lines._raw_row
     from (
+        {#- DuckDB reports a short or long line once per missing or extra field; each line keeps
+            one reason, the most telling of its errors. #}
         select
-            substr(scans.file_path, {{ prefix_length + 1 }}) as _source_file,
-            errors.line as _source_line,
-            string_agg(distinct {{ waymark.rejected_line_reason('errors', format) }}, '; ') as _quarantine_reason,
+            _source_file,
+            _source_line,
+            arg_min(reason, priority) as _quarantine_reason,
             {#- An unterminated quote can swallow the rest of a file: keep the start. #}
-            left(min(errors.csv_line), 10000) as _raw_row
-        from temp.{{ names.errors }} as errors
-        inner join temp.{{ names.scans }} as scans
-            on scans.scan_id = errors.scan_id
-            and scans.file_id = errors.file_id
-        group by all
+            left(min(csv_line), 10000) as _raw_row
+        from (
+            select
+                substr(scans.file_path, {{ prefix_length + 1 }}) as _source_file,
+                errors.line as _source_line,
+                {{ waymark.rejected_line_reason(format) }} as reason,
+                {{ waymark.rejected_line_priority() }} as priority,
+                min(errors.csv_line) as csv_line
+            from temp.{{ names.errors }} as errors
+            inner join temp.{{ names.scans }} as scans
+                on scans.scan_id = errors.scan_id
+                and scans.file_id = errors.file_id
+            group by scans.file_path, errors.line, errors.error_type
+        ) as errors_by_type
+        group by _source_file, _source_line
     ) as lines
     left join {{ inventory }} as landed_files
         on landed_files.file_path = lines._source_file;
@@ -113,9 +124,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Why the reader rejected a line, in plain words, from DuckDB's error type and message. -#}
-{% macro rejected_line_reason(errors, format) -%}
-    case {{ errors }}.error_type
+{#- Why the reader rejected a line, in plain words, from DuckDB's error type and messages, over
+    the errors of one type on one line (`errors`, grouped by line and type). -#}
+{% macro rejected_line_reason(format) -%}
+    case errors.error_type
         when 'INVALID ENCODING' then 'invalid_utf8: the line is not valid UTF-8 text'
         when 'LINE SIZE OVER MAXIMUM'
             then 'line_too_long: the line is longer than {{ waymark.landed_line_limit() }} bytes, the longest line read'
@@ -124,14 +136,26 @@
         {#- Lines are read whole with byte 0x01 as the separator; JSON never holds a raw one. #}
         when 'TOO MANY COLUMNS' then 'control_character: the line holds a raw control character (byte 0x01)'
         {%- endif %}
-        when 'MISSING COLUMNS' then {{ waymark._field_count_reason(errors) }}
-        when 'TOO MANY COLUMNS' then {{ waymark._field_count_reason(errors) }}
-        else 'malformed_row: ' || lower(cast({{ errors }}.error_type as varchar)) || ': ' || {{ errors }}.error_message
+        {#- One error per missing or extra field, counting from the fields found. #}
+        when 'MISSING COLUMNS' then 'malformed_csv_row: expected ' || {{ waymark._reported_count('any_value', 'Columns') }}
+            || ' fields, found ' || {{ waymark._reported_count('min', 'Found') }}
+        when 'TOO MANY COLUMNS' then 'malformed_csv_row: expected ' || {{ waymark._reported_count('any_value', 'Columns') }}
+            || ' fields, found ' || {{ waymark._reported_count('max', 'Found') }}
+        else 'malformed_row: ' || lower(cast(errors.error_type as varchar)) || ': ' || any_value(errors.error_message)
     end
 {%- endmacro %}
-{% macro _field_count_reason(errors) -%}
-    'malformed_csv_row: expected ' || regexp_extract({{ errors }}.error_message, 'Columns: ([0-9]+)', 1)
-        || ' fields, found ' || regexp_extract({{ errors }}.error_message, 'Found: ([0-9]+)', 1)
+{% macro _reported_count(aggregate, label) -%}
+    cast({{ aggregate }}(try_cast(regexp_extract(errors.error_message, '{{ label }}: ([0-9]+)', 1) as integer)) as varchar)
+{%- endmacro %}
+
+{#- Which of a line's errors names it best: encoding and length first, then quoting, then counts. -#}
+{% macro rejected_line_priority() -%}
+    case errors.error_type
+        when 'INVALID ENCODING' then 1
+        when 'LINE SIZE OVER MAXIMUM' then 2
+        when 'UNQUOTED VALUE' then 3
+        else 4
+    end
 {%- endmacro %}
 
 {#- Files whose rows an incremental model downstream of a base model (`upstream`, a model name)
