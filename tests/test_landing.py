@@ -62,6 +62,7 @@ def test_every_file_not_read_is_listed_with_its_reason(builder: Builder, tmp_pat
         "crm_contacts/archive/crm_contacts-2025-12-0.csv": f"{CRM_HEADER}\n{crm_row('c5')}\n",
         "events/2026-01-02-0.ndjson": event_line("m8"),
         "contacts/crm_contacts-2026-03-0.csv": f"{CRM_HEADER}\n{crm_row('c6')}\n",
+        "crm-contacts/crm_contacts-2026-04-0.csv": f"{CRM_HEADER}\n{crm_row('c7')}\n",
         "notes.txt": "hello\n",
     }
     for relative, text in not_read.items():
@@ -77,7 +78,10 @@ def test_every_file_not_read_is_listed_with_its_reason(builder: Builder, tmp_pat
     assert "accepts *.csv, *.csv.gz" in reasons["crm_contacts/contacts.json"]
     assert "sub-folder" in reasons["crm_contacts/archive/crm_contacts-2025-12-0.csv"]
     assert "accepts *.jsonl, *.jsonl.gz" in reasons["events/2026-01-02-0.ndjson"]
-    assert "no source reads the folder contacts/" in reasons["contacts/crm_contacts-2026-03-0.csv"]
+    assert reasons["contacts/crm_contacts-2026-03-0.csv"] == "no source reads the folder contacts/"
+    assert reasons["crm-contacts/crm_contacts-2026-04-0.csv"] == (
+        "no source reads the folder crm-contacts/ (did you mean crm_contacts/?)"
+    )
     assert "not in a source folder" in reasons["notes.txt"]
     read = query(warehouse, "select file_path from staging.landed_files where is_read order by 1")
     assert read == [

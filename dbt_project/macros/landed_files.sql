@@ -145,8 +145,8 @@ classified as (
                 then 'not in a source folder: sources read <folder>/<file> (folders: '
                     || {{ waymark.string_literal(folders | join('/, ') ~ '/') }} || ')'
             when contracts.folder is null
-                then 'no source reads the folder ' || placed.parts[1] || '/ (source folders: '
-                    || {{ waymark.string_literal(folders | join('/, ') ~ '/') }} || ')'
+                then 'no source reads the folder ' || placed.parts[1] || '/'
+                    || coalesce(' (did you mean ' || nearest.folder || '/?)', '')
             when len(placed.parts) > 2
                 then 'in a sub-folder: ' || contracts.source_name || ' reads only the files directly in '
                     || contracts.folder || '/'
@@ -172,6 +172,12 @@ classified as (
         and contracts.folder = placed.parts[1]
     left join hashed
         on hashed.file_path = placed.file_path
+    {#- A folder a typo away from a source folder (`order/`, `Orders/`) is probably meant as it. #}
+    left join lateral (
+        select arg_min(candidates.folder, levenshtein(lower(candidates.folder), lower(placed.parts[1]))) as folder
+        from contracts as candidates
+        where levenshtein(lower(candidates.folder), lower(placed.parts[1])) <= 2
+    ) as nearest on true
 )
 
 select
