@@ -20,7 +20,7 @@ RULES = """| rule | behaviour |
 | a timestamp outside `plausible_timestamps` (dbt var; default 1990-01-01 to 2100-01-01 UTC) | implausible (year 99999, a date BC, `"epoch"`): as above |
 | a timestamp without a UTC offset or zone (`2026-01-05T10:00:00`) | read as UTC and counted per source: `staging.source_quality.timestamps_assumed_utc` and the build summary |
 | an empty file (0 bytes or header only) | contributes no rows; logged |
-| a file changes or is withdrawn | files are tracked by path relative to the data directory and content (MD5): a changed file is read again and replaces its rows, a withdrawn file's rows leave; the same files in another folder or with new modification times are not read twice |
+| a file changes or is withdrawn | files are tracked by path relative to the data directory and a hash of their content: a changed file is read again and replaces its rows, a withdrawn file's rows leave; the same files in another folder or with new modification times are not read twice |
 | quarantined share of a source above `quarantine_max_share` | `assert_quarantine_share_below_threshold` fails the build |
 """
 

@@ -102,7 +102,9 @@ hashed as (
     {%- if to_hash %}
     select
         substr(filename, {{ root | length + 2 }}) as file_path,
-        md5(content) as content_hash,
+        {#- DuckDB's 64-bit hash: as fast as reading the bytes, where MD5 took four times as
+            long. A DuckDB release that hashed differently would only read every file once more. #}
+        lpad(hex(hash(content)), 16, '0') as content_hash,
         hex(content[1:4]) as leading_bytes
     from read_blob([
         {%- for path in to_hash %}
