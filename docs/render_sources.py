@@ -14,7 +14,7 @@ RULES = """| rule | behaviour |
 | a file name holding `*`, `?` or `[` | read by its exact path like any other file |
 | a header that is not UTF-8 text, lacks a contract column or names a contract column twice | the build stops with an error naming the file and the problem |
 | extra columns | ignored (an empty or repeated extra column name too) |
-| a line that cannot be read: CSV quoting or field count, invalid UTF-8, a raw control character in JSONL, longer than 4 MiB | `staging.quarantine`, action `malformed_row`, one row per line with file, line number and reason; the rest of the file loads |
+| a line that cannot be read: CSV quoting or field count, invalid UTF-8, longer than 4 MiB, the raw byte 0x01 in JSONL (other raw control characters make the line invalid JSON, below) | `staging.quarantine`, action `malformed_row`, one row per line with file, line number and reason; the rest of the file loads |
 | missing key, unparseable or implausible timestamp, unparseable amount, invalid JSON, no identity | `staging.quarantine`, action `row_quarantined`, with the reason and the raw row |
 | an identifier fails validation, or an optional timestamp is unparseable or implausible | the field is nulled, the row kept, `field_nulled` recorded |
 | a timestamp outside `plausible_timestamps` (dbt var; default 1990-01-01 to 2100-01-01 UTC) | implausible (year 99999, a date BC, `"epoch"`): as above |

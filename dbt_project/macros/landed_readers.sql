@@ -93,7 +93,7 @@
     {%- for column in contract_columns if column not in names -%}{%- do missing.append(column) -%}{%- endfor -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
-            "Source file " ~ where ~ "does not match its contract: missing column(s) " ~ missing | join(', ')
+            "Source file " ~ file ~ " (" ~ source_label ~ ") does not match its contract: missing column(s) " ~ missing | join(', ')
             ~ "; header is [" ~ names | join(', ') ~ "]. Expected columns: " ~ contract_columns | join(', ')) }}
     {%- endif -%}
     {%- set header = [] -%}
