@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RULES = """| rule | behaviour |
 |---|---|
 | a file at the top of the data directory, in a folder no source reads, or in a sub-folder of a source's folder | not read; listed with the reason in `staging.landed_files` and the build summary, and the dbt test `assert_every_landed_file_read` warns |
+| a folder whose name starts with `_` (`_truth/` from `waymark generate`) | kept beside the sources: its files are listed as not read, without a warning |
 | a file in a source's folder with a name its format does not accept (`.CSV`, `.json` in a CSV source, `.ndjson` in events) or content that is not what its name says (Parquet, ZIP or Excel, UTF-16, gzip without `.gz`) | not read; also `staging.quarantine`, action `file_not_read`, with the reason |
 | a file name holding `*`, `?` or `[` | read by its exact path like any other file |
 | a header that is not UTF-8 text, lacks a contract column or names a contract column twice | the build stops with an error naming the file and the problem |

@@ -64,6 +64,7 @@ def test_every_file_not_read_is_listed_with_its_reason(builder: Builder, tmp_pat
         "contacts/crm_contacts-2026-03-0.csv": f"{CRM_HEADER}\n{crm_row('c6')}\n",
         "crm-contacts/crm_contacts-2026-04-0.csv": f"{CRM_HEADER}\n{crm_row('c7')}\n",
         "notes.txt": "hello\n",
+        "_notes/about.txt": "kept beside the sources\n",
     }
     for relative, text in not_read.items():
         (data / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +84,7 @@ def test_every_file_not_read_is_listed_with_its_reason(builder: Builder, tmp_pat
         "no source reads the folder crm-contacts/ (did you mean crm_contacts/?)"
     )
     assert "not in a source folder" in reasons["notes.txt"]
+    assert "a folder kept beside the sources" in reasons["_notes/about.txt"]
     read = query(warehouse, "select file_path from staging.landed_files where is_read order by 1")
     assert read == [
         ("crm_contacts/crm_contacts-2026-01-0.csv",),

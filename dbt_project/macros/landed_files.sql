@@ -146,6 +146,9 @@ classified as (
             when len(placed.parts) = 1
                 then 'not in a source folder: sources read <folder>/<file> (folders: '
                     || {{ waymark.string_literal(folders | join('/, ') ~ '/') }} || ')'
+            {#- `_truth/` from `waymark generate`: kept beside the sources on purpose. #}
+            when starts_with(placed.parts[1], '_')
+                then 'in ' || placed.parts[1] || '/, a folder kept beside the sources (its name starts with _)'
             when contracts.folder is null
                 then 'no source reads the folder ' || placed.parts[1] || '/'
                     || coalesce(' (did you mean ' || nearest.folder || '/?)', '')
