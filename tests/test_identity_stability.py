@@ -2,11 +2,12 @@
 
 Rebuilding unchanged input changes nothing; a later slice of data changes ids only through
 logged merges; a build after new files arrive reads only those files and ends where a full
-refresh over all files ends.
+refresh over all files, landed in another folder, ends.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -22,14 +23,17 @@ pytestmark = pytest.mark.slow
 _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
 FIRST_SLICE_ENDS = "2026-06"  # the last month of the generated window arrives later
 MARTS_REBUILT_EVERY_TIME = ["customer_identifiers", "identity_merge_log", "identity_violations"]
-# Incremental relations, compared without the landed file path (the two builds land elsewhere).
-HAVE_SOURCE_FILE = ["staging.stg_events__segment", "intermediate.int_customer_events_attributed"]
-# Landed CSV sources, loaded by file version (size and modification time).
-CSV_BASE_MODELS = [
+# Incremental relations, compared whole: files are named relative to the data directory and
+# versioned by content, so builds over two landing folders agree row for row.
+INCREMENTAL_RELATIONS = [
+    "staging.base_events__segment",
+    "staging.stg_events__segment",
+    "intermediate.int_customer_events_attributed",
     "staging.base_messaging__engagement",
     "staging.base_shop__orders",
     "staging.base_crm__contacts",
 ]
+COMPILED_EVENT_READER = "compiled/waymark/models/staging/events/base/base_events__segment.sql"
 
 
 def in_first_slice(relative: Path) -> bool:
@@ -50,8 +54,9 @@ def identifiers(warehouse: Path) -> dict[tuple[str, str], str]:
 class SlicedBuild:
     before: dict[tuple[str, str], str]
     warehouse: Path
-    tampered_file: Path
+    touched_file: Path
     completed_file: Path
+    events_read_by_second_build: set[str]
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +65,10 @@ def sliced(
 ) -> SlicedBuild:
     """Build the first five months, then add the sixth and build again incrementally.
 
-    Before the second build one already-loaded event file is overwritten with garbage: a build
-    that re-read old files would quarantine its lines. CSV sources are loaded by file version,
-    so the first build also sees an engagement file half-written (completed before the second
-    build, which must reload it) and a stray orders file that is withdrawn (its rows must go).
+    Before the second build one already-loaded event file is touched (same bytes, a new
+    modification time): files are versioned by content, so it must not be read again. The first
+    build also sees an engagement file half-written (completed before the second build, which
+    must reload it) and a stray orders file that is withdrawn (its rows must go).
     """
     root = tmp_path_factory.mktemp("sliced")
     data, warehouse = root / "data", root / "warehouse.duckdb"
@@ -77,14 +82,19 @@ def sliced(
     builder.build(data, warehouse, as_of="2026-06-01 00:00:00")
     before = identifiers(warehouse)
 
-    tampered = sorted((data / "events").iterdir())[0]
-    tampered.write_text("this line is not json\n")
+    touched = sorted((data / "events").iterdir())[0]
+    os.utime(touched, (touched.stat().st_atime + 3600, touched.stat().st_mtime + 3600))
     shutil.copy(generated_data / "messaging_engagement" / completed.name, completed)
     stray.unlink()
     copy_data(generated_data, data, keep=lambda relative: not in_first_slice(relative))
     builder.build(data, warehouse)
+    compiled = (builder.target / COMPILED_EVENT_READER).read_text()
     return SlicedBuild(
-        before=before, warehouse=warehouse, tampered_file=tampered, completed_file=completed
+        before=before,
+        warehouse=warehouse,
+        touched_file=touched,
+        completed_file=completed,
+        events_read_by_second_build=set(re.findall(r"/(events/[^/']+\.jsonl(?:\.gz)?)'", compiled)),
     )
 
 
@@ -128,24 +138,21 @@ def _lines(path: Path) -> int:
 
 
 def test_incremental_build_reads_only_new_files(sliced: SlicedBuild, generated_data: Path) -> None:
-    """Every event line is loaded exactly once, and the overwritten old file was not re-read."""
+    """Every event line is loaded exactly once, and the second build read the new event files
+    and no other: not the touched one, whose content did not change."""
     loaded = dict(
         query(
             sliced.warehouse,
             "select _source_file, count(*) from staging.base_events__segment group by 1",
         )
     )
+    events = sorted(sliced.touched_file.parent.iterdir())
     expected = {
-        str(path): _lines(generated_data / "events" / path.name)
-        for path in sliced.tampered_file.parent.iterdir()
+        f"events/{path.name}": _lines(generated_data / "events" / path.name) for path in events
     }
     assert loaded == expected
-    from_tampered = query(
-        sliced.warehouse,
-        "select count(*) from staging.quarantine where source_file = ?",
-        [str(sliced.tampered_file)],
-    )[0][0]
-    assert from_tampered == 0
+    new_files = {f"events/{path.name}" for path in events if not in_first_slice(Path(path.name))}
+    assert new_files and sliced.events_read_by_second_build == new_files
 
 
 def test_incremental_build_reloads_changed_csv_files_only(sliced: SlicedBuild) -> None:
@@ -156,7 +163,8 @@ def test_incremental_build_reloads_changed_csv_files_only(sliced: SlicedBuild) -
             "select _source_file, count(*) from staging.base_messaging__engagement group by 1",
         )
     )
-    assert rows[str(sliced.completed_file)] == _lines(sliced.completed_file) - 1  # the header
+    completed = f"messaging_engagement/{sliced.completed_file.name}"
+    assert rows[completed] == _lines(sliced.completed_file) - 1  # the header
     stray = query(
         sliced.warehouse,
         "select count(*) from staging.base_shop__orders where _source_file like '%stray%'",
@@ -165,13 +173,8 @@ def test_incremental_build_reloads_changed_csv_files_only(sliced: SlicedBuild) -
 
 
 def _fingerprint_sql(relation: str) -> str:
-    """Row count and an order-independent hash of the rows, ignoring where files were landed."""
-    columns = "*"
-    if relation in HAVE_SOURCE_FILE:
-        columns = "* exclude (_source_file)"
-    elif relation in CSV_BASE_MODELS:
-        columns = "* exclude (_source_file, _source_file_version)"
-    return f"select count(*), sum(hash(t)) from (select {columns} from {relation}) as t"
+    """Row count and an order-independent hash of the rows."""
+    return f"select count(*), sum(hash(t)) from (select * from {relation}) as t"
 
 
 def test_incremental_build_equals_full_refresh(
@@ -179,8 +182,7 @@ def test_incremental_build_equals_full_refresh(
 ) -> None:
     """The sliced warehouse (incremental) and a fresh build over all files (full) agree."""
     for relation in [
-        *HAVE_SOURCE_FILE,
-        *CSV_BASE_MODELS,
+        *INCREMENTAL_RELATIONS,
         "marts.customer_events",
         *[f"marts.{m}" for m in MARTS_REBUILT_EVERY_TIME],
     ]:

@@ -126,13 +126,19 @@ blocked_values as (
     case when blocked_{{ check.name }}.candidate_value is null then {{ check.normalized }} end
 {%- endmacro %}
 
-{#- Comma-separated names of identifier fields whose value failed validation, or null. Junk on
-    the blocklist is expected and not reported. -#}
+{#- `malformed_identifier: ` and the comma-separated names of identifier fields whose value failed
+    validation, or null. Junk on the blocklist is expected and not reported. -#}
 {% macro invalid_fields(checks) -%}
-    nullif(concat_ws(', '
+    ('malformed_identifier: ' || nullif(concat_ws(', '
     {%- for check in checks %},
         case when {{ check.raw }} is not null and {{ check.normalized }} is null
               and blocked_{{ check.name }}.candidate_value is null
             then '{{ check.name }}' end
-    {%- endfor %}), '')
+    {%- endfor %}), ''))
+{%- endmacro %}
+
+{#- Every reason a row's fields were nulled (`_invalid_fields`), from expressions that are each a
+    reason or null; null when there is none. `quarantine` shows them as `field_nulled`. -#}
+{% macro nulled_fields(problems) -%}
+    nullif(concat_ws('; '{% for problem in problems %}, {{ problem }}{% endfor %}), '')
 {%- endmacro %}

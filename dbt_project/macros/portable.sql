@@ -88,6 +88,39 @@
     make_timestamp(epoch_us(try_cast(nullif(trim({{ column }}), '') as timestamptz)))
 {%- endmacro %}
 
+{#- Whether a parsed timestamp lies in var('plausible_timestamps'). A time outside it is not a
+    real time (year 99999, a date BC, "epoch" read as 1970): a row that needs the time is set aside
+    (`implausible_timestamp: <column>`), an optional time is nulled and recorded. The bounds are
+    fixed dates, not relative to as_of, so every build judges a row the same way. -#}
+{% macro plausible_timestamp(column) -%}
+    {%- set window = var('plausible_timestamps') -%}
+    ({{ column }} >= {{ waymark.parse_utc_timestamp(waymark.string_literal(window['earliest'])) }}
+        and {{ column }} <= {{ waymark.parse_utc_timestamp(waymark.string_literal(window['latest'])) }})
+{%- endmacro %}
+
+{#- The parsed timestamp when plausible, else null. -#}
+{% macro if_plausible(column) -%}
+    case when {{ waymark.plausible_timestamp(column) }} then {{ column }} end
+{%- endmacro %}
+
+{#- Why an optional timestamp was nulled, or null: expects `<column>_given` (text was there) and
+    `<column>_parsed` in the row. -#}
+{% macro optional_timestamp_problem(column) -%}
+    case
+        when {{ column }}_given and {{ column }}_parsed is null then 'unparseable_timestamp: {{ column }}'
+        when not {{ waymark.plausible_timestamp(column ~ '_parsed') }} then 'implausible_timestamp: {{ column }}'
+    end
+{%- endmacro %}
+
+{#- True when ISO-8601 text carries no UTC offset or zone (`2026-01-05T10:00:00`, `2026-01-05`),
+    so it is read as UTC; counted per source in `source_quality`. Most landed times end in `Z`,
+    which is checked first because it is cheap. Brackets, not backslashes: Spark consumes
+    backslashes in string literals. -#}
+{% macro lacks_utc_offset(column) -%}
+    (right({{ column }}, 1) <> 'Z'
+        and not {{ waymark.regex_match(column, "':[0-9]{2}([.][0-9]*)? *([zZ]|[+-][0-9]{2}(:?[0-9]{2})?|[A-Za-z][A-Za-z0-9_/+-]*) *$'") }})
+{%- endmacro %}
+
 {#- A SQL string literal holding `value` exactly; user-written config reaches SQL only this way. -#}
 {% macro string_literal(value) -%}
     {{ return(adapter.dispatch('string_literal', 'waymark')(value)) }}

@@ -12,11 +12,3 @@
         ('ads.ad_clicks', 'base_ads__ad_clicks', 'click_id'),
     ]) }}
 {%- endmacro %}
-
-{% macro ensure_landing_rejects() -%}
-    create schema if not exists staging;
-    create table if not exists staging.landing_rejects (
-        source_name varchar, source_file varchar, line_number bigint, raw_row varchar,
-        reason varchar
-    )
-{%- endmacro %}

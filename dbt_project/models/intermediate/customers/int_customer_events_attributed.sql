@@ -5,6 +5,7 @@
     on_schema_change='fail',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where source_name <> 'events' or occurred_at > {{ waymark.as_of() }}{% endif %}",
+        "{{ waymark.forget_stale_loads('stg_events__segment', \"source_name = 'events'\") }}",
     ],
 ) }}
 {#- Every touchpoint with the customer it belongs to: one row per touchpoint. Attributed by the
@@ -14,12 +15,15 @@
 
     Incremental, because the event history is by far the largest input. A build attributes:
     - Segment events from files not attributed before, or later than the latest attributed one
-      (an as_of that moved forward);
+      (an as_of that moved forward); the events of a file that changed or was withdrawn leave
+      first (pre-hook), and then every event not attributed is a candidate, so a copy of an
+      event in another file takes the place of a withdrawn one;
     - every touchpoint from the other sources, which land as full snapshots (the pre-hook
       removes their previous rows, and rows after as_of, first);
     - earlier events whose customer changed: their attributing identifier now resolves to
       another customer (two customers merged, or an identifier moved), or nothing resolved.
     A full refresh gives the same table (tests/test_identity_stability.py). -#}
+{%- set stale = waymark.stale_loaded_files('stg_events__segment', "source_name = 'events'") %}
 with touchpoints as (
     select * from {{ ref('int_customer_events_unioned') }}
 ),
@@ -56,6 +60,9 @@ batch as (
         or touchpoints._source_file not in (select _source_file from attributed_files)
         or touchpoints.occurred_at > (select max(occurred_at) from attributed_before)
         or touchpoints.event_id in (select event_id from reattribute)
+        {%- if stale %}
+        or touchpoints.event_id not in (select event_id from attributed_before)
+        {%- endif %}
 ),
 {%- else %}
 

@@ -54,8 +54,10 @@ segment_touchpoints as (
         phone,
         {#- Segment's alias carries the anonymous id being aliased as previousId. #}
         coalesce(anonymous_id, previous_id) as anonymous_id,
-        {#- The landed file, so `int_customer_events_attributed` can pick up new files only. #}
-        _source_file
+        {#- The landed file and its version, so `int_customer_events_attributed` can pick up new
+            files only and let go of changed or withdrawn ones. #}
+        _source_file,
+        _source_file_version
     from segment_events
 ),
 
@@ -233,19 +235,19 @@ crm_touchpoints as (
 unioned as (
     select * from segment_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from order_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from order_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from ticket_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from ticket_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from call_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from call_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from engagement_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from engagement_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from consent_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from consent_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from ad_click_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from ad_click_touchpoints
     union all
-    select *, {{ null_string }} as _source_file from crm_touchpoints
+    select *, {{ null_string }} as _source_file, {{ null_string }} as _source_file_version from crm_touchpoints
 ),
 
 as_of_window as (

@@ -1,7 +1,8 @@
 {{ config(materialized="table") }}
-{#- Everything a build could not use, with the reason: rows set aside (`row_quarantined`), single
-    identifier fields that failed validation and were nulled (`field_nulled`), and CSV lines that
-    could not be parsed (`malformed_row`). One row per problem. -#}
+{#- Everything a build could not use, with the reason: rows set aside (`row_quarantined`), fields
+    that failed validation and were nulled (`field_nulled`), lines the reader could not parse
+    (`malformed_row`, with file and line number) and files in a source's folder that it does not
+    read (`file_not_read`). One row per problem. -#}
 with
 {%- for label, model, key in waymark.landed_base_models() %}
 {{ model }} as (
@@ -9,8 +10,8 @@ with
 ),
 {%- endfor %}
 
-landing_rejects as (
-    select * from staging.landing_rejects
+landed_files as (
+    select * from {{ source('landing_zone', 'landed_files') }}
 ),
 
 row_problems as (
@@ -18,10 +19,14 @@ row_problems as (
     select
         '{{ label }}' as source_name,
         _source_file as source_file,
-        cast(null as bigint) as line_number,
+        _source_line as line_number,
         cast({{ key }} as {{ dbt.type_string() }}) as record_key,
-        case when _quarantine_reason is not null then 'row_quarantined' else 'field_nulled' end as action,
-        coalesce(_quarantine_reason, 'malformed_identifier: ' || _invalid_fields) as reason,
+        case
+            when _source_line is not null then 'malformed_row'
+            when _quarantine_reason is not null then 'row_quarantined'
+            else 'field_nulled'
+        end as action,
+        coalesce(_quarantine_reason, _invalid_fields) as reason,
         _raw_row as raw_row
     from {{ model }}
     where _quarantine_reason is not null or _invalid_fields is not null
@@ -29,22 +34,23 @@ row_problems as (
     {%- endfor %}
 ),
 
-parse_problems as (
+file_problems as (
     select
         source_name,
-        source_file,
-        line_number,
+        file_path as source_file,
+        cast(null as bigint) as line_number,
         cast(null as {{ dbt.type_string() }}) as record_key,
-        'malformed_row' as action,
+        'file_not_read' as action,
         reason,
-        raw_row
-    from landing_rejects
+        cast(null as {{ dbt.type_string() }}) as raw_row
+    from landed_files
+    where source_name is not null and not is_read
 ),
 
 unioned as (
     select * from row_problems
     union all
-    select * from parse_problems
+    select * from file_problems
 )
 
 select * from unioned

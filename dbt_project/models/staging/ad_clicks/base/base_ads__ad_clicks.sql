@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('ads', 'ad_clicks') }}",
+    pre_hook="{{ waymark.forget_stale_files('ads', 'ad_clicks') }}",
+    post_hook="{{ waymark.keep_rejected_lines('ads', 'ad_clicks') }}",
 ) }}
 {#- Every ad click as landed and typed, with `_quarantine_reason`. -#}
 {%- set checks = [
@@ -26,6 +27,7 @@ typed as {{ waymark.materialized_cte() }} (
         nullif(trim(landing_anonymous_id), '') as landing_anonymous_id_raw,
         nullif(trim(landing_url), '') as landing_url,
         {{ waymark.parse_utc_timestamp('clicked_at') }} as clicked_at,
+        {{ waymark.lacks_utc_offset('clicked_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('ads', 'ad_clicks')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -51,9 +53,12 @@ checked as (
         case
             when click_id is null then 'missing_key: click_id'
             when clicked_at is null then 'unparseable_timestamp: clicked_at'
+            when not {{ waymark.plausible_timestamp('clicked_at') }} then 'implausible_timestamp: clicked_at'
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed

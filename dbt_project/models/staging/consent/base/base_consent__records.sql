@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('consent', 'consent_records') }}",
+    pre_hook="{{ waymark.forget_stale_files('consent', 'consent_records') }}",
+    post_hook="{{ waymark.keep_rejected_lines('consent', 'consent_records') }}",
 ) }}
 {#- Every consent change as landed, with its identifier normalised by type. -#}
 {%- set checks = [
@@ -26,6 +27,7 @@ typed as {{ waymark.materialized_cte() }} (
         lower(nullif(trim(status), '')) as status,
         lower(nullif(trim(source), '')) as consent_source,
         {{ waymark.parse_utc_timestamp('recorded_at') }} as recorded_at,
+        {{ waymark.lacks_utc_offset('recorded_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('consent', 'consent_records')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -46,6 +48,7 @@ checked as (
         case
             when consent_id is null then 'missing_key: consent_id'
             when recorded_at is null then 'unparseable_timestamp: recorded_at'
+            when not {{ waymark.plausible_timestamp('recorded_at') }} then 'implausible_timestamp: recorded_at'
             when typed.identifier_type not in ('email', 'phone', 'user_id') or typed.identifier_type is null
                 then 'unknown_identifier_type: identifier_type'
             when identifier_value_normalized is null then 'malformed_identifier: identifier_value'
@@ -57,6 +60,8 @@ checked as (
         end as _quarantine_reason,
         cast(null as {{ dbt.type_string() }}) as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed

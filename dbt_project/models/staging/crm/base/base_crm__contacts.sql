@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('crm', 'contacts') }}",
+    pre_hook="{{ waymark.forget_stale_files('crm', 'contacts') }}",
+    post_hook="{{ waymark.keep_rejected_lines('crm', 'contacts') }}",
 ) }}
 {#- Every CRM contact row as landed, typed and normalised, with the reason it cannot be used
     (`_quarantine_reason`) or the identifiers that failed validation (`_invalid_fields`). -#}
@@ -28,6 +29,8 @@ typed as {{ waymark.materialized_cte() }} (
         upper(nullif(trim(country), '')) as country,
         {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
+        nullif(trim(updated_at), '') is not null as updated_at_given,
+        {{ waymark.lacks_utc_offset('created_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('crm', 'contacts')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -47,13 +50,16 @@ checked as (
         owner,
         country,
         created_at,
-        coalesce(updated_at_parsed, created_at) as updated_at,
+        coalesce({{ waymark.if_plausible('updated_at_parsed') }}, created_at) as updated_at,
         case
             when crm_contact_id is null then 'missing_key: contact_id'
             when created_at is null then 'unparseable_timestamp: created_at'
+            when not {{ waymark.plausible_timestamp('created_at') }} then 'implausible_timestamp: created_at'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields(checks) }} as _invalid_fields,
+        {{ waymark.nulled_fields([waymark.invalid_fields(checks), waymark.optional_timestamp_problem('updated_at')]) }} as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed

@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('messaging', 'engagement') }}",
+    pre_hook="{{ waymark.forget_stale_files('messaging', 'engagement') }}",
+    post_hook="{{ waymark.keep_rejected_lines('messaging', 'engagement') }}",
 ) }}
 {#- Every email/SMS delivery or engagement event as landed, with the recipient normalised by channel. -#}
 {%- set checks = [
@@ -25,6 +26,7 @@ typed as (
         nullif(trim(campaign), '') as campaign,
         nullif(trim(url), '') as url,
         {{ waymark.parse_utc_timestamp('occurred_at') }} as occurred_at,
+        {{ waymark.lacks_utc_offset('occurred_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('messaging', 'engagement')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -54,12 +56,15 @@ checked as (
         case
             when engagement_id is null then 'missing_key: engagement_id'
             when occurred_at is null then 'unparseable_timestamp: occurred_at'
+            when not {{ waymark.plausible_timestamp('occurred_at') }} then 'implausible_timestamp: occurred_at'
             when channel not in ('email', 'sms') or channel is null then 'unknown_channel: channel'
             when event_type not in ('delivered', 'opened', 'clicked', 'bounced', 'unsubscribed', 'complained')
                 or event_type is null then 'unknown_event_type: event_type'
         end as _quarantine_reason,
         case when channel in ('email', 'sms') then {{ waymark.invalid_fields(checks) }} end as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed_by_channel

@@ -1,6 +1,13 @@
-{{ config(materialized="incremental", incremental_strategy="append", on_schema_change="fail") }}
+{{ config(
+    materialized=waymark.landed_file_materialization(),
+    incremental_strategy="append",
+    on_schema_change="fail",
+    pre_hook="{{ waymark.forget_stale_files('events', 'segment_events') }}",
+    post_hook="{{ waymark.keep_rejected_lines('events', 'segment_events') }}",
+) }}
 {#- Every line of every landed event file, parsed from the Segment spec, with the reason a line
-    cannot be used. Incremental on file name: a build reads only files it has not loaded. -#}
+    cannot be used. Incremental by file version like the CSV sources (macros/landed_file_loads.sql):
+    a build reads only new and changed files, and the rows of changed or withdrawn files leave. -#}
 {%- set checks = [
     {'name': 'anonymous_id', 'type': "'anonymous_id'", 'raw': 'anonymous_id_raw', 'normalized': 'anonymous_id_raw'},
     {'name': 'user_id', 'type': "'user_id'", 'raw': 'user_id_raw', 'normalized': 'user_id_raw'},
@@ -8,16 +15,17 @@
     {'name': 'email', 'type': "'email'", 'raw': 'email_raw', 'normalized': 'email_normalized'},
     {'name': 'phone', 'type': "'phone'", 'raw': 'phone_raw', 'normalized': 'phone_normalized'},
 ] %}
-{%- set files = waymark.unloaded_files('events', ['*.jsonl', '*.jsonl.gz'], this if is_incremental() else none) -%}
+{%- set plan = waymark.landed_file_plan('events', 'segment_events') -%}
 
 with lines as (
-    {{ waymark.read_jsonl_lines(files) }}
+    {{ waymark.read_jsonl_lines(plan) }}
 ),
 
 parsed as (
     select
         raw,
         _source_file,
+        _source_file_version,
         {{ waymark.json_valid('raw') }} as is_valid_json
     from lines
 ),
@@ -27,6 +35,7 @@ documents as (
     select
         raw,
         _source_file,
+        _source_file_version,
         is_valid_json,
         case when is_valid_json then raw end as document
     from parsed
@@ -64,7 +73,8 @@ fields as (
         nullif(trim({{ waymark.json_str('document', '$.traits') }}), '') as traits,
         raw,
         is_valid_json,
-        _source_file
+        _source_file,
+        _source_file_version
     from (
         select {{ waymark.json_struct('document', shape) }} as message, documents.*
         from documents
@@ -100,10 +110,17 @@ typed as {{ waymark.materialized_cte() }} (
             {{ waymark.parse_utc_timestamp('timestamp_raw') }},
             {{ waymark.parse_utc_timestamp('original_timestamp_raw') }}
         ) as occurred_at,
+        {#- Of the text the time was read from. #}
+        case
+            when {{ waymark.parse_utc_timestamp('timestamp_raw') }} is not null
+                then {{ waymark.lacks_utc_offset('timestamp_raw') }}
+            else {{ waymark.lacks_utc_offset('original_timestamp_raw') }}
+        end as _timestamp_assumed_utc,
         track_event,
         raw as _raw_row,
         is_valid_json,
-        _source_file
+        _source_file,
+        _source_file_version
     from fields
 ),
 
@@ -140,6 +157,7 @@ checked as (
                 or event_type not in ('track', 'identify', 'page', 'screen', 'group', 'alias')
                 then 'unknown_type: type'
             when occurred_at is null then 'unparseable_timestamp: timestamp'
+            when not {{ waymark.plausible_timestamp('occurred_at') }} then 'implausible_timestamp: timestamp'
             when anonymous_id_raw is null and user_id_raw is null
                 then 'missing_identity: anonymousId or userId'
             when event_type = 'track' and track_event is null then 'missing_field: event'
@@ -147,7 +165,10 @@ checked as (
         end as _quarantine_reason,
         {{ waymark.invalid_fields(checks[3:]) }} as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
-        _source_file
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
+        _source_file,
+        _source_file_version
     from typed
     {{- waymark.blocklist_joins(checks) }}
 )

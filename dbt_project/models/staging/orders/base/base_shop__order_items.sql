@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('shop', 'order_items') }}",
+    pre_hook="{{ waymark.forget_stale_files('shop', 'order_items') }}",
+    post_hook="{{ waymark.keep_rejected_lines('shop', 'order_items') }}",
 ) }}
 {#- Every order line as landed and typed, with `_quarantine_reason`. -#}
 with source as (
@@ -18,6 +19,7 @@ typed as (
         nullif(trim(category), '') as category,
         try_cast(nullif(trim(quantity), '') as integer) as quantity,
         try_cast(nullif(trim(unit_price), '') as decimal(18, 2)) as unit_price,
+        cast(null as boolean) as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('shop', 'order_items')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -33,6 +35,8 @@ checked as (
         category,
         quantity,
         unit_price,
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version,
         case

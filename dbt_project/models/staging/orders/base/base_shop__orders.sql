@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('shop', 'orders') }}",
+    pre_hook="{{ waymark.forget_stale_files('shop', 'orders') }}",
+    post_hook="{{ waymark.keep_rejected_lines('shop', 'orders') }}",
 ) }}
 {#- Every order row as landed, typed and normalised, with `_quarantine_reason` / `_invalid_fields`. -#}
 {%- set checks = [
@@ -32,7 +33,10 @@ typed as {{ waymark.materialized_cte() }} (
         upper(nullif(trim(shipping_country), '')) as shipping_country,
         {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
-        {{ waymark.parse_utc_timestamp('delivered_at') }} as delivered_at,
+        nullif(trim(updated_at), '') is not null as updated_at_given,
+        {{ waymark.parse_utc_timestamp('delivered_at') }} as delivered_at_parsed,
+        nullif(trim(delivered_at), '') is not null as delivered_at_given,
+        {{ waymark.lacks_utc_offset('created_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('shop', 'orders')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -56,16 +60,23 @@ checked as (
         total,
         shipping_country,
         created_at,
-        coalesce(updated_at_parsed, created_at) as updated_at,
-        delivered_at,
+        coalesce({{ waymark.if_plausible('updated_at_parsed') }}, created_at) as updated_at,
+        {{ waymark.if_plausible('delivered_at_parsed') }} as delivered_at,
         case
             when order_id is null then 'missing_key: order_id'
             when created_at is null then 'unparseable_timestamp: created_at'
+            when not {{ waymark.plausible_timestamp('created_at') }} then 'implausible_timestamp: created_at'
             when total is null then 'unparseable_amount: total'
             when account_id_raw is null and email_normalized is null then 'missing_customer_reference: account_id or email'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields(checks[1:]) }} as _invalid_fields,
+        {{ waymark.nulled_fields([
+            waymark.invalid_fields(checks[1:]),
+            waymark.optional_timestamp_problem('updated_at'),
+            waymark.optional_timestamp_problem('delivered_at'),
+        ]) }} as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed

@@ -1,8 +1,9 @@
 {{ config(
-    materialized=waymark.landed_csv_materialization(),
+    materialized=waymark.landed_file_materialization(),
     incremental_strategy="append",
     on_schema_change="fail",
-    pre_hook="{{ waymark.forget_stale_csv_files('support', 'tickets') }}",
+    pre_hook="{{ waymark.forget_stale_files('support', 'tickets') }}",
+    post_hook="{{ waymark.keep_rejected_lines('support', 'tickets') }}",
 ) }}
 {#- Every support ticket row as landed, typed and normalised, with `_quarantine_reason`. -#}
 {%- set checks = [
@@ -27,7 +28,10 @@ typed as {{ waymark.materialized_cte() }} (
         lower(nullif(trim(sentiment), '')) as sentiment,
         {{ waymark.parse_utc_timestamp('created_at') }} as created_at,
         {{ waymark.parse_utc_timestamp('updated_at') }} as updated_at_parsed,
-        {{ waymark.parse_utc_timestamp('solved_at') }} as solved_at,
+        nullif(trim(updated_at), '') is not null as updated_at_given,
+        {{ waymark.parse_utc_timestamp('solved_at') }} as solved_at_parsed,
+        nullif(trim(solved_at), '') is not null as solved_at_given,
+        {{ waymark.lacks_utc_offset('created_at') }} as _timestamp_assumed_utc,
         {{ waymark.raw_row_json(waymark.source_columns('support', 'tickets')) }} as _raw_row,
         _source_file,
         _source_file_version
@@ -47,14 +51,21 @@ checked as (
         case when csat_score between 1 and 5 then csat_score end as csat_score,
         sentiment,
         created_at,
-        coalesce(updated_at_parsed, created_at) as updated_at,
-        solved_at,
+        coalesce({{ waymark.if_plausible('updated_at_parsed') }}, created_at) as updated_at,
+        {{ waymark.if_plausible('solved_at_parsed') }} as solved_at,
         case
             when ticket_id is null then 'missing_key: ticket_id'
             when created_at is null then 'unparseable_timestamp: created_at'
+            when not {{ waymark.plausible_timestamp('created_at') }} then 'implausible_timestamp: created_at'
         end as _quarantine_reason,
-        {{ waymark.invalid_fields(checks) }} as _invalid_fields,
+        {{ waymark.nulled_fields([
+            waymark.invalid_fields(checks),
+            waymark.optional_timestamp_problem('updated_at'),
+            waymark.optional_timestamp_problem('solved_at'),
+        ]) }} as _invalid_fields,
         {{ waymark.raw_row_of_problems() }},
+        _timestamp_assumed_utc,
+        cast(null as bigint) as _source_line,
         _source_file,
         _source_file_version
     from typed
