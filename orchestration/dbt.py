@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.as_of import format_as_of, run_as_of
 from orchestration.warehouse import WAREHOUSE_POOL
@@ -28,7 +34,11 @@ EXCLUDE_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 class LayerTranslator(DagsterDbtTranslator):
     """Asset group = dbt layer (staging, intermediate, marts, audiences); seeds are `config`,
-    landed source files are `sources`."""
+    landed source files are `sources`. Tests on a source (the landing zone's inventory) are
+    checks of that source's asset, so every dbt test a build runs is an asset check."""
+
+    def __init__(self) -> None:
+        super().__init__(DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]

@@ -39,7 +39,11 @@ def warehouse(tmp_path: Path) -> SampleWarehouse:
     return SampleWarehouse(tmp_path / "warehouse.duckdb")
 
 
-def make_project(tmp_path: Path, warehouse, meta: MetaStandIn, **sync: object) -> VendorProject:
+def make_project(
+    tmp_path: Path, warehouse, meta: MetaStandIn, timeout_seconds: float = 10.0, **sync: object
+) -> VendorProject:
+    """A Meta audience sync against the stand-in. The timeout is generous unless a test makes
+    the stand-in slow on purpose: a 10,000-user request on a busy machine can take a second."""
     spec = {
         "type": "audience",
         "model": "audiences.members",
@@ -60,7 +64,7 @@ def make_project(tmp_path: Path, warehouse, meta: MetaStandIn, **sync: object) -
                 "config": {
                     "access_token_env": "META_ACCESS_TOKEN",
                     "base_url": meta.url,
-                    "timeout_seconds": 0.5,
+                    "timeout_seconds": timeout_seconds,
                     "audiences": {"waymark_winback_high_value": AUDIENCE},
                 }
             }
@@ -258,7 +262,7 @@ def test_5xx_and_timeouts_are_retried(tmp_path, warehouse, meta) -> None:
         ),
         Failure(delay=1.0),
     )
-    project = make_project(tmp_path, warehouse, meta)
+    project = make_project(tmp_path, warehouse, meta, timeout_seconds=0.5)
     report = project.run("members_meta")
     assert (report.status, report.request_retries, report.ambiguous) == ("success", 2, 0)
     assert len(meta.requests) == 3 and len(meta.audience()) == 1
