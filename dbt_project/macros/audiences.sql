@@ -2,7 +2,9 @@
 
     An audience is any model whose yml declares
         config: {materialized: audience, meta: {audience: {name, description, refresh}}}
-    and outputs one row per qualifying customer with `customer_id` and `qualified_at`.
+    and outputs one row per qualifying customer with `customer_id` and `qualified_at`. Models
+    under models/audiences/ have enforced contracts (dbt_project.yml): their yml gives every
+    column's `data_type`.
 
     The `audience` materialization builds the model like a table, then, in the same node,
     rewrites the audience's membership history `<schema>.<model>__memberships` from its previous

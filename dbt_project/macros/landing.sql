@@ -1,5 +1,5 @@
 {#- The landing zone: the data directory, its source folders and how a landed file is named and
-    found. `landed_files` (models/staging/landing) lists every file once per build; the base
+    found. `landed_files` (models/staging/landing_zone) lists every file once per build; the base
     models read the files it accepts (macros/landed_readers.sql) and keep what they loaded
     (macros/landed_file_loads.sql). -#}
 
