@@ -265,7 +265,14 @@ def test_secret_canaries_never_reach_tables_logs_or_output(
 
         texts = [printed.out, printed.err, caplog.text, *warehouse_texts(warehouse.path)]
         blobs = [path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()]
-        assert leaks(texts, blobs, canaries(case)) == []
+        planted = canaries(case)
+        found = leaks(texts, blobs, planted)
+        with capfd.disabled():  # shown by `pytest -s`; benchmarks/trust_probes.py reads it
+            print(
+                f"\nsecret canaries {name}: {len(planted)} planted, {len(found)} found, "
+                f"{server.requests} requests answered with an echo"
+            )
+        assert found == []
         # Every secret the requests carried was echoed across every offset in every form.
         assert server.incomplete([*case.swept, *(case.token_sweep or [])]) == []
         logged = warehouse.execute("select error_message from activations.sync_changelog")
