@@ -148,7 +148,7 @@ CASES = [
         SYNCS,
     ),
     Case(
-        "a sync of another model writes the audience journey vip_ads feeds (item 14's mistake)",
+        "a sync of another model writes the Meta audience journey vip_ads feeds",
         META_SYNC,
         line(b"  audience_id:", b'  audience_id: "23850000000000002"'),
         SYNCS,

@@ -110,7 +110,7 @@ def _bad_line(expect: Expect, evidence: Evidence) -> tuple[str, str]:
 
 
 def _own_file(expect: Expect, evidence: Evidence) -> tuple[str, str]:
-    """Item 8: `expect.line` reject rows for the file, none for the other files of its source."""
+    """`expect.line` reject rows for the file, none for the other files of its source."""
     landed = evidence.landed.get(expect.path)
     source = landed["source_name"] if landed else None
     malformed = evidence.quarantined(expect.path, "malformed_row")
@@ -215,7 +215,7 @@ def run_landing(work: Path, home: Path, customers: int) -> Area:
 
 
 def moved_copy(data: Path, warehouse: Path, work: Path, home: Path, area: Area) -> None:
-    """Item 9: build the same warehouse from a copy of the folder (new paths, new modification
+    """Build the same warehouse from a copy of the folder (new paths, new modification
     times) with one event file withdrawn: nothing read twice, the withdrawn file's rows leave."""
 
     def per_file() -> tuple[Counter, Counter]:

@@ -100,7 +100,7 @@ def plant(data: Path) -> list[Expect]:
         target.write_bytes(content)
         return target
 
-    # Item 6: names that read as glob patterns match the generated files beside them.
+    # Names that read as glob patterns match the generated files beside them.
     for path, key in (
         ("orders/orders-2026-0[1-6]-0.csv", "probe-glob-bracket"),
         ("orders/orders-*.csv", "probe-glob-star"),
@@ -113,7 +113,7 @@ def plant(data: Path) -> list[Expect]:
         Expect(f"glob name {path}", path, "loaded", "probe-glob-question", None, "events")
     )
 
-    # Item 6: names and places no source reads.
+    # Names and places no source reads.
     for path, content in (
         ("orders/orders-2026-06-1.CSV", csv_text(orders_header, [order("probe-upper-csv")])),
         ("crm_contacts/crm_contacts-2026-06-1.json", json.dumps(contact("probe-json")) + "\n"),
@@ -130,7 +130,7 @@ def plant(data: Path) -> list[Expect]:
         write(path, event(f"probe-{why.split()[0]}") + "\n")
         expects.append(Expect(f"{why}: {path}", path, "not_read", mention=mention))
 
-    # Item 7: lines that cannot be read, among good ones.
+    # Lines that cannot be read, among good ones.
     path = "events/2026-06-15-2.jsonl"
     lines = [
         event("probe-lines-1").encode(),
@@ -177,7 +177,7 @@ def plant(data: Path) -> list[Expect]:
         ),
     ]
 
-    # Item 8: a short and a long line in one orders file of several.
+    # A short and a long line in one orders file of several.
     path = "orders/orders-2026-06-2.csv"
     good = csv_text(orders_header, [order("probe-mal-2"), order("probe-mal-4")]).splitlines()
     width = len(orders_header)
@@ -196,7 +196,7 @@ def plant(data: Path) -> list[Expect]:
         Expect("bad lines reported against their own file only", path, "own_file", line=2),
     ]
 
-    # Item 10 and 6: content that is not what the name says.
+    # Content that is not what the name says.
     write("support_tickets/support_tickets-2026-06-1.csv", parquet_bytes())
     write("events/2026-06-15-3.jsonl", gzip.compress((event("probe-gzip") + "\n").encode()))
     write(
@@ -210,7 +210,7 @@ def plant(data: Path) -> list[Expect]:
     ):
         expects.append(Expect(f"{what}: {path}", path, "refused"))
 
-    # Item 13: implausible times, and times without a UTC offset.
+    # Implausible times, and times without a UTC offset.
     path = "events/2026-06-15-4.jsonl"
     stamps = {
         "probe-ts-99999": "99999-01-01T00:00:00Z",
