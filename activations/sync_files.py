@@ -12,15 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, create_model
 
-from activations.cron import cron_problem
 from activations.destination import SyncMode, SyncTarget
 from activations.destinations_file import ResolvedDestination, read_destinations
-from waymark.home import PROJECT_ROOT
-from waymark.journeys.errors import JourneyIssue
-from waymark.journeys.loading import validate_model
-from waymark.journeys.steps import PURPOSES_BY_CHANNEL, Purpose
-from waymark.journeys.types import Model, Name
-from waymark.journeys.yaml_source import YamlSource, read_yaml
+from waymark.core.channels import PURPOSES_BY_CHANNEL, Purpose
+from waymark.core.cron import Cron
+from waymark.core.errors import Issue
+from waymark.core.home import PROJECT_ROOT
+from waymark.core.types import Model, Name
+from waymark.core.validation import validate_model
+from waymark.core.yaml_source import YamlSource, read_yaml
 
 RELATION_PATTERN = r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"
 COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
@@ -55,13 +55,6 @@ FieldSource = Annotated[
 ]
 
 
-def _cron(value: str) -> str:
-    problem = cron_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 class SyncSpec(Model):
     """One sync: rows of a warehouse relation kept in step with a destination."""
 
@@ -83,7 +76,7 @@ class SyncSpec(Model):
     """Destination field -> model column, or `customer.<column>` of `marts.customers`."""
     purpose: Purpose
     """The consent every row needs; `transactional` needs none."""
-    schedule: Annotated[str, AfterValidator(_cron)] | None = None
+    schedule: Cron | None = None
     """Five-field cron expression; omit for syncs run by hand."""
     give_up_after_runs: int = Field(3, ge=1)
     """Stop retrying a row the destination refused this many runs in a row (same payload)."""
@@ -121,7 +114,7 @@ class LoadedSync:
     spec: SyncSpec | None
     destination: ResolvedDestination | None
     settings: Any
-    issues: list[JourneyIssue]
+    issues: list[Issue]
     target: SyncTarget | None = None
     """The audience, table, folder or records the sync writes (see `Connector.target`)."""
 
@@ -130,7 +123,7 @@ class LoadedSync:
 class SyncProject:
     syncs: list[LoadedSync]
     destinations: dict[str, ResolvedDestination]
-    issues: list[JourneyIssue]
+    issues: list[Issue]
 
     def valid(self) -> dict[str, LoadedSync]:
         return {s.spec.name: s for s in self.syncs if s.spec is not None and not s.issues}
@@ -193,7 +186,7 @@ def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> Loade
 
 def _capability_issues(
     spec: SyncSpec, destination: ResolvedDestination, source: YamlSource
-) -> list[JourneyIssue]:
+) -> list[Issue]:
     assert destination.connector is not None
     capabilities = destination.connector.capabilities
     issues = []
@@ -227,7 +220,7 @@ def _capability_issues(
     return issues
 
 
-def _position(issue: JourneyIssue) -> tuple[int, int]:
+def _position(issue: Issue) -> tuple[int, int]:
     return (issue.line, issue.column)
 
 

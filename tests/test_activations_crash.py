@@ -20,7 +20,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
@@ -34,6 +33,7 @@ from activations.testing import (
     write_project,
 )
 from activations.testing_postgres import PostgresScratch
+from waymark.core import crash
 
 SECRET = "whsec-crash-9d8c7b"
 PEOPLE = [f"p{n:02d}" for n in range(16)]
@@ -284,10 +284,10 @@ def test_journey_sends_survive_crashes(world) -> None:
 
 KILLER = """
 import os, signal, sys
-from activations import crash
+from waymark.core import crash
 point = sys.argv[1]
 crash._hook = lambda reached: os.kill(os.getpid(), signal.SIGKILL) if reached == point else None
-from waymark.cli import main
+from waymark.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -13,7 +13,7 @@ from activations.pii import sha256_hex
 from activations.standins.base import Failure
 from activations.standins.google_ads import GoogleAdsStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
 
 CREDENTIALS = {
     "developer_token": "dev-token-8a1c55",

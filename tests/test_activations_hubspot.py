@@ -12,7 +12,7 @@ from activation_vendors import VendorProject
 from activations.standins.base import Failure
 from activations.standins.hubspot import HubSpotStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
 
 TOKEN = "pat-na1-hubspot-private-app-3c9a"
 CONTACTS = "/crm/v3/objects/contacts/batch"

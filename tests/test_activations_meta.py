@@ -15,7 +15,7 @@ from activations.pii import sha256_hex
 from activations.standins.base import Failure
 from activations.standins.meta import MetaStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
 
 TOKEN = "EAAG-meta-system-user-token-5d1f"
 AUDIENCE = "23850000000000001"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from waymark.core.identifiers import is_junk, normalize
 from waymark.generate import catalog, ids, names, traps
 from waymark.generate.contact import e164, mint_nsn
-from waymark.identifiers import is_junk, normalize
 
 # Persona shares: browsers and anonymous visitors dominate, buyers are ~37% of people.
 PERSONAS: tuple[tuple[str, float], ...] = (

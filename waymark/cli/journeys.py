@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waymark.cli_args import duration, existing_directory, instant, non_negative_number
-from waymark.cli_errors import CommandError, problems_error, unknown_name
-from waymark.home import PROJECT_ROOT, WaymarkHome
-from waymark.instants import parse_instant
+from waymark.cli.args import duration, existing_directory, instant, non_negative_number
+from waymark.cli.errors import CommandError, problems_error, unknown_name
+from waymark.core.home import PROJECT_ROOT, WaymarkHome
+from waymark.core.instants import now
 
 if TYPE_CHECKING:
     from waymark.journeys.journey import Journey
@@ -161,7 +161,7 @@ def _tick(args: argparse.Namespace) -> int:
     try:
         result = tick_warehouse(
             warehouse_path(args),
-            args.as_of or parse_instant(None),
+            args.as_of or now(),
             paths=_paths(args),
             lookback=timedelta(hours=args.lookback_hours),
         )

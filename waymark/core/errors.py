@@ -20,7 +20,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class JourneyIssue:
+class Issue:
     """One located problem: `file:line:column: field: message`."""
 
     file: Path
@@ -36,10 +36,10 @@ class JourneyIssue:
         )
 
 
-class JourneyValidationError(ValueError):
+class ConfigError(ValueError):
     """Every problem found in one or more files, one per line of the message."""
 
-    def __init__(self, issues: Sequence[JourneyIssue]) -> None:
+    def __init__(self, issues: Sequence[Issue]) -> None:
         self.issues = list(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
