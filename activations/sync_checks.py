@@ -1,10 +1,7 @@
-"""Checks that need more than one sync file, or the dbt project.
+"""Checks of sync files against the dbt project.
 
-- Which audience or object each sync writes (`Connector.target`): two syncs filling one from
-  different models are refused in both files. A mirror of one would remove the other's members,
-  and together they mix two populations (at-risk customers inside a VIP lookalike seed).
-- Whether the columns a sync maps exist: the model's columns as its YAML declares them in the
-  dbt manifest, `customer.<column>` against `marts.customers`, each miss with the nearest name.
+Whether the columns a sync maps exist: the model's columns as its YAML declares them in the dbt
+manifest, `customer.<column>` against `marts.customers`, each miss with the nearest name.
 """
 
 from __future__ import annotations
@@ -27,31 +24,6 @@ from waymark.warehouse.manifest import (
 )
 
 CUSTOMER_PREFIX = "customer."
-
-
-def shared_target_issues(syncs: Iterable[LoadedSync]) -> None:
-    """Add an issue to every sync that writes what a sync of another model writes too."""
-    by_target: dict[tuple[str, str, str], list[LoadedSync]] = {}
-    for loaded in syncs:
-        if loaded.target is not None and loaded.spec is not None and loaded.destination:
-            key = (loaded.destination.kind, loaded.target.noun, loaded.target.identity)
-            by_target.setdefault(key, []).append(loaded)
-    for group in by_target.values():
-        if len({loaded.spec.model for loaded in group if loaded.spec}) < 2:
-            continue
-        for loaded in group:
-            assert loaded.spec is not None
-            others = ", ".join(
-                f"'{other.spec.name}' (from {other.spec.model})"
-                for other in group
-                if other is not loaded and other.spec is not None
-            )
-            message = (
-                f"writes {loaded.target} from {loaded.spec.model}, and so does {others}: "
-                "one audience or object holds the rows of one model"
-            )
-            where = ("settings",) if loaded.spec.settings else ("destination",)
-            _add(loaded, [loaded.source.issue(where, message)])
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Names starting with `_` are not syncs (`_destinations.yml` holds connector setti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -136,12 +137,42 @@ def sync_files(folder: Path) -> list[Path]:
 def load_project(paths: SyncPaths) -> SyncProject:
     """Every sync file and destination, each problem located; syncs that write one audience or
     object from different models are each refused (`shared_target_issues`)."""
-    from activations.sync_checks import shared_target_issues
-
     destinations, issues = read_destinations(paths.destinations, paths.connector_settings)
     syncs = [read_sync(path, destinations) for path in sync_files(paths.syncs)]
     shared_target_issues(syncs)
     return SyncProject(syncs, destinations, issues + [i for s in syncs for i in s.issues])
+
+
+def shared_target_issues(syncs: Iterable[LoadedSync]) -> None:
+    """Add an issue to every sync that writes what a sync of another model writes too.
+
+    Which audience or object each sync writes is `Connector.target`: two syncs filling one from
+    different models are refused in both files. A mirror of one would remove the other's
+    members, and together they mix two populations (at-risk customers inside a VIP lookalike
+    seed).
+    """
+    by_target: dict[tuple[str, str, str], list[LoadedSync]] = {}
+    for loaded in syncs:
+        if loaded.target is not None and loaded.spec is not None and loaded.destination:
+            key = (loaded.destination.kind, loaded.target.noun, loaded.target.identity)
+            by_target.setdefault(key, []).append(loaded)
+    for group in by_target.values():
+        if len({loaded.spec.model for loaded in group if loaded.spec}) < 2:
+            continue
+        for loaded in group:
+            assert loaded.spec is not None
+            others = ", ".join(
+                f"'{other.spec.name}' (from {other.spec.model})"
+                for other in group
+                if other is not loaded and other.spec is not None
+            )
+            message = (
+                f"writes {loaded.target} from {loaded.spec.model}, and so does {others}: "
+                "one audience or object holds the rows of one model"
+            )
+            where = ("settings",) if loaded.spec.settings else ("destination",)
+            loaded.issues.append(loaded.source.issue(where, message))
+            loaded.issues.sort(key=_position)
 
 
 def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> LoadedSync:
