@@ -26,11 +26,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from activations.sync_files import RELATION_PATTERN, relation_parts
-from activations.tables import SCHEMA
+from activations.tables import SCHEMA, ensure_tables
 from waymark.core.erasure import (
     CUSTOMER_ID_HISTORY,
     CUSTOMER_IDENTIFIERS,
@@ -290,3 +292,17 @@ def resolved_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) 
     covered = covered_customers_sql(con, request_id=request.request_id)
     rows = con.execute(f"select distinct customer_id from {covered} as covered order by 1")
     return [row[0] for row in rows.fetchall()]
+
+
+def record_request_in(warehouse: Path, **request: Any) -> tuple[str, bool]:
+    """`record_request` on the warehouse file, its tables created if this is the first."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_tables(con)
+        return record_request(con, **request)
+
+
+def import_requests_into(warehouse: Path, relation: str, received_at: datetime) -> int:
+    """`import_requests` on the warehouse file, its tables created if this is the first."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_tables(con)
+        return import_requests(con, relation, received_at)

@@ -235,28 +235,23 @@ def _sends(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from activations.erasure import ErasureRequestError, record_request
+    from activations.erasure import ErasureRequestError, record_request_in
     from activations.runs import utc_now
-    from activations.tables import ensure_tables
 
     warehouse = _warehouse(args)
     received_at = utc_now()
     try:
         requested_at = to_warehouse(args.requested_at) if args.requested_at else received_at
-        with duckdb.connect(str(warehouse)) as con:
-            ensure_tables(con)
-            request_id, new = record_request(
-                con,
-                customer_id=args.customer,
-                email=args.email,
-                phone=args.phone,
-                country=args.country,
-                requested_at=requested_at,
-                received_at=received_at,
-                external_ref=args.reference,
-            )
+        request_id, new = record_request_in(
+            warehouse,
+            customer_id=args.customer,
+            email=args.email,
+            phone=args.phone,
+            country=args.country,
+            requested_at=requested_at,
+            received_at=received_at,
+            external_ref=args.reference,
+        )
     except (ErasureRequestError, ValueError) as error:
         raise CommandError(str(error)) from None
     state = "recorded" if new else "already recorded"
@@ -267,23 +262,18 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _erase(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from activations.erasure import ErasureRequestError, import_requests
+    from activations.erasure import ErasureRequestError, import_requests_into
     from activations.erasure_run import process_erasures
     from activations.runner import RunOptions
     from activations.runs import utc_now
     from activations.secrets import Secrets
-    from activations.tables import ensure_tables
 
     project = _load(args)
     warehouse = _warehouse(args)
     relation = getattr(args, "requests_from", None)
     if relation:
         try:
-            with duckdb.connect(str(warehouse)) as con:
-                ensure_tables(con)
-                imported = import_requests(con, relation, utc_now())
+            imported = import_requests_into(warehouse, relation, utc_now())
         except ErasureRequestError as error:
             raise CommandError(str(error)) from None
         print(f"{imported} new erasure request(s) imported from {relation}")

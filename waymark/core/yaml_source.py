@@ -1,9 +1,9 @@
 """YAML that remembers where every value came from.
 
-Journeys, templates and catalogues are read through here so that every error can name the file,
-line, column and field path. The loader resolves plain scalars the way JSON (and YAML 1.2) does:
-PyYAML's YAML 1.1 defaults would turn `21:00` into the integer 1260 and `no` into False, which
-silently breaks quiet hours and property filters.
+Every config file (journeys, templates, catalogues, syncs, destinations) is read through here
+so that every error can name the file, line, column and field path. The loader resolves plain
+scalars the way JSON (and YAML 1.2) does: PyYAML's YAML 1.1 defaults would turn `21:00` into the
+integer 1260 and `no` into False, which silently breaks quiet hours and property filters.
 
 Files are hostile input to a validator, so reading one never hangs and never raises: bytes that
 are not UTF-8, control characters, numbers no config needs (a 5,001-digit integer, 1e999),
