@@ -6,8 +6,8 @@ more typed settings (which variable is the password, STARTTLS, a table's schema)
 `syncs/_destinations.yml` until `destinations.yml` carries them. Both files are read into the
 one `waymark.core.destinations.Destination` model: in the connector settings a destination
 already in `destinations.yml` may only add `config`; a destination that is not (PostgreSQL,
-files) is declared whole. Every `*_env` name a config uses must be among the destination's `env`, so
-`destinations.yml` stays the one list of secrets to provision.
+files) is declared whole. Every `*_env` name a config uses must be among the destination's
+`env`, so `destinations.yml` stays the one list of secrets to provision.
 """
 
 from __future__ import annotations
