@@ -34,6 +34,7 @@ from activations.testing import (
 )
 from activations.testing_postgres import PostgresScratch
 from waymark.core import crash
+from waymark.core.instants import format_instant
 
 SECRET = "whsec-crash-9d8c7b"
 PEOPLE = [f"p{n:02d}" for n in range(16)]
@@ -320,7 +321,7 @@ def test_sigkilled_sync_process_is_completed_by_the_next_run(world, sync, point)
         "--destinations",
         str(paths.destinations),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     killed = subprocess.run(command, env={**os.environ, **env}, capture_output=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]

@@ -402,7 +402,7 @@ def test_requests_are_imported_once_from_a_landed_relation(bench, receiver, monk
         "--syncs",
         str(bench.paths.syncs),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     assert main(argv) == 0
     assert set(receiver.records) == {("members_hook", "bob")}
