@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, PositiveFloat
 
 from activations.destination import Capabilities, Destination, Operation, SyncContext, SyncTarget
 from activations.secrets import Secrets
-from waymark.text import has_line_break
+from waymark.core.text import has_line_break
 
 
 def _one_line(value: str) -> str:

@@ -2,7 +2,7 @@
 
 A row is dropped, with the reason recorded, when any of these holds (first match wins):
 
-0. `deleted:erasure_request` - an erasure request covers the customer (`waymark.erasure`: the
+0. `deleted:erasure_request` - an erasure request covers the customer (`waymark.core.erasure`: the
    id it names, whoever holds an identifier the erased customer held, every id the history maps
    those to): nothing goes anywhere for them again, whatever the purpose or `as_of`;
 1. `suppressed:hard_bounced` - the customer's current address on a checked channel hard-bounced:
@@ -22,7 +22,7 @@ to `as_of`: an address the customer has since replaced does not suppress the new
 
 from __future__ import annotations
 
-from waymark.erasure import CUSTOMERS, ERASURE_REASON
+from waymark.core.erasure import CUSTOMERS, ERASURE_REASON
 
 ENGAGEMENT = "staging.stg_messaging__engagement"
 NO_ERASURES = "(select cast(null as varchar) as customer_id where false)"
@@ -63,7 +63,7 @@ def decided_sql(
 
     With `require_recipient` (messages), an email or SMS without an address is dropped as
     `no_address` rather than sent and refused. `erased` is a subquery of the `customer_id`s
-    erasure requests cover (`waymark.erasure.erased_customers_sql`). With
+    erasure requests cover (`waymark.core.erasure.erased_customers_sql`). With
     `customers_joined`, `rows` carries the customer's columns (`customer_columns_sql`), which
     saves joining a large model to the customers twice."""
     no_address = (

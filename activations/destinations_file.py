@@ -3,10 +3,11 @@
 `destinations.yml` (shared with journeys) names each destination's kind, channel, the
 environment variables holding its credentials and non-secret settings. Connectors need a few
 more typed settings (which variable is the password, STARTTLS, a table's schema), kept in
-`syncs/_destinations.yml` until `destinations.yml` carries them: there a destination already in
-`destinations.yml` may only add `config`; a destination that is not (PostgreSQL, files) is
-declared whole. Every `*_env` name a config uses must be among the destination's `env`, so
-`destinations.yml` stays the one list of secrets to provision.
+`syncs/_destinations.yml` until `destinations.yml` carries them. Both files are read into the
+one `waymark.core.destinations.Destination` model: in the connector settings a destination
+already in `destinations.yml` may only add `config`; a destination that is not (PostgreSQL,
+files) is declared whole. Every `*_env` name a config uses must be among the destination's
+`env`, so `destinations.yml` stays the one list of secrets to provision.
 """
 
 from __future__ import annotations
@@ -15,31 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from activations.connectors import Connector, ConnectorConfig, connector_for
-from waymark.journeys.errors import JourneyIssue
-from waymark.journeys.loading import validate_model
-from waymark.journeys.project import DestinationsFile, EnvVarName
-from waymark.journeys.steps import Channel
-from waymark.journeys.types import Model, Name
-from waymark.journeys.yaml_source import YamlSource, read_yaml
-
-
-class ActivationDestination(Model):
-    """A destination entry in `syncs/_destinations.yml`."""
-
-    kind: Name | None = None
-    """Only for destinations not in `destinations.yml`: the connector folder name."""
-    channel: Channel | None = None
-    description: str = ""
-    env: list[EnvVarName] = []
-    config: dict[str, Any] = {}
-    """Typed connector settings (see the connector's `config.py`)."""
-
-
-class ActivationDestinationsFile(Model):
-    destinations: dict[Name, ActivationDestination]
+from waymark.core.destinations import (
+    DestinationsFile,
+    entry_field_issues,
+    read_destinations_file,
+)
+from waymark.core.errors import Issue
+from waymark.core.validation import validate_model
+from waymark.core.yaml_source import YamlSource, read_yaml
 
 
 @dataclass(frozen=True)
@@ -56,11 +41,10 @@ class ResolvedDestination:
 
 def read_destinations(
     shared: Path, extra: Path
-) -> tuple[dict[str, ResolvedDestination], list[JourneyIssue]]:
+) -> tuple[dict[str, ResolvedDestination], list[Issue]]:
     """Merge the shared destinations file with the activations file, every problem located."""
-    issues: list[JourneyIssue] = []
-    shared_source, shared_model = _read(DestinationsFile, shared, issues, required=True)
-    extra_source, extra_model = _read(ActivationDestinationsFile, extra, issues, required=False)
+    shared_source, shared_model, issues = read_destinations_file(shared)
+    extra_source, extra_model = _read_connector_settings(extra, issues)
     # When the connector settings file could not be read, its own problems say why; checking
     # each connector without its settings would add a "required field is missing" for each.
     unreadable = extra.is_file() and extra_model is None
@@ -86,6 +70,7 @@ def read_destinations(
             )
             continue
         kind = entry.kind if entry else addition.kind
+        assert kind is not None  # required in destinations.yml, checked above for additions
         channel = entry.channel if entry else addition.channel
         env = tuple(entry.env if entry else addition.env)
         settings = dict(entry.settings) if entry else {}
@@ -115,9 +100,7 @@ class _Located:
     settings: dict[str, Any]
     added: dict[str, Any]
 
-    def issue(
-        self, loc: tuple[str | int, ...], message: str, *, missing: bool = False
-    ) -> JourneyIssue:
+    def issue(self, loc: tuple[str | int, ...], message: str, *, missing: bool = False) -> Issue:
         key = loc[0] if loc else None
         if key in self.settings and self.shared is not None:
             return self.shared.issue(("destinations", self.name, "settings", *loc), message)
@@ -134,7 +117,7 @@ def _config(
     values: dict[str, Any],
     env: tuple[str, ...],
     located: _Located,
-    issues: list[JourneyIssue],
+    issues: list[Issue],
 ) -> ConnectorConfig | None:
     from pydantic import ValidationError
 
@@ -158,17 +141,18 @@ def _config(
     return config
 
 
-def _read(
-    model: type[BaseModel], path: Path, issues: list[JourneyIssue], *, required: bool
-) -> tuple[YamlSource | None, Any]:
+def _read_connector_settings(
+    path: Path, issues: list[Issue]
+) -> tuple[YamlSource | None, DestinationsFile | None]:
+    """The connector settings file, when there is one: destinations that add `config`, in the
+    same model as `destinations.yml` but without its `settings`."""
     if not path.is_file():
-        if required:
-            issues.append(JourneyIssue(path, 1, 1, "", "file not found"))
         return None, None
     source, problems = read_yaml(path)
     if problems:
         issues += problems
         return source, None
-    value, problems = validate_model(model, source.data, source)
+    value, problems = validate_model(DestinationsFile, source.data, source)
+    problems += entry_field_issues(source, forbidden=("settings",))
     issues += problems
-    return source, value
+    return source, value if not problems else None

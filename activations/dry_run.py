@@ -9,6 +9,7 @@ and the customer's personal columns; our own settings (From, Reply-To) stay in c
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -34,7 +35,7 @@ mask = mask_text
 the callers that print run notes."""
 
 
-def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 3) -> str:
+def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: datetime, sample: int = 3) -> str:
     spec, target = loaded.spec, loaded.destination
     assert spec is not None and target is not None and target.connector is not None
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -90,7 +91,7 @@ def dry_run_sync(warehouse: Path, loaded: LoadedSync, as_of: str, sample: int = 
 def dry_run_sends(
     warehouse: Path,
     destinations: dict[str, ResolvedDestination],
-    as_of: str,
+    as_of: datetime,
     sample: int = 3,
 ) -> str:
     lines = ["journey sends. DRY RUN: nothing is sent or recorded."]

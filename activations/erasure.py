@@ -10,7 +10,7 @@ enough to recognise the person again, nothing to read back.
 When it is recorded, a request also keeps every identifier the customers it covers hold at that
 moment (`activations.deletion_identifiers`, hashed the same way): the person is then recognised
 by those identifiers and by every customer id `marts.customer_id_history` maps them to, whatever
-identity resolution does later (`waymark.erasure`). A customer id that is neither a customer
+identity resolution does later (`waymark.core.erasure`). A customer id that is neither a customer
 nor in the history, with no address to match, is refused: a typo must not look like an erasure.
 
 From the moment a request is recorded, every sync and every journey send drops the customer
@@ -26,12 +26,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from activations.sync_files import RELATION_PATTERN, relation_parts
-from activations.tables import SCHEMA
-from waymark.erasure import (
+from activations.tables import SCHEMA, ensure_tables
+from waymark.core.erasure import (
     CUSTOMER_ID_HISTORY,
     CUSTOMER_IDENTIFIERS,
     CUSTOMERS,
@@ -41,7 +43,7 @@ from waymark.erasure import (
     covered_customers_sql,
     existing_relations,
 )
-from waymark.identifiers import normalize_email, normalize_phone_e164
+from waymark.core.identifiers import normalize_email, normalize_phone_e164
 
 AUDIT = f"{SCHEMA}.deletion_audit"
 
@@ -286,7 +288,21 @@ def resolve_pending(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
 
 
 def resolved_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> list[str]:
-    """The customer ids a request covers (`waymark.erasure`)."""
+    """The customer ids a request covers (`waymark.core.erasure`)."""
     covered = covered_customers_sql(con, request_id=request.request_id)
     rows = con.execute(f"select distinct customer_id from {covered} as covered order by 1")
     return [row[0] for row in rows.fetchall()]
+
+
+def record_request_in(warehouse: Path, **request: Any) -> tuple[str, bool]:
+    """`record_request` on the warehouse file, its tables created if this is the first."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_tables(con)
+        return record_request(con, **request)
+
+
+def import_requests_into(warehouse: Path, relation: str, received_at: datetime) -> int:
+    """`import_requests` on the warehouse file, its tables created if this is the first."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_tables(con)
+        return import_requests(con, relation, received_at)

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import duckdb
 
-from activations import crash
 from activations.consent import ERASURE_REASON
 from activations.destination import Operation
 from activations.erasure import (
@@ -56,6 +55,7 @@ from activations.runner import RunOptions, open_delivery
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.sync_files import LoadedSync, SyncProject
 from activations.tables import ensure_tables
+from waymark.core import crash
 
 RESULTS = {"sent": "removed", "retry": "retrying", "rejected": "failed", "given_up": "failed"}
 

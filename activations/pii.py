@@ -16,9 +16,9 @@ below cites the vendor's published contract:
   the '@' and any '+tag' removed; phone in E.164 with '+'; zip and country are sent unhashed.
 - Country names a customer record may carry instead of a code ("United States", Meta's own
   example, or "UK") become the ISO 3166-1 alpha-2 code for the countries Waymark's sources cover
-  (`waymark.identifiers.CALLING_CODES`); any other name is not guessed.
+  (`waymark.core.identifiers.CALLING_CODES`); any other name is not guessed.
 
-Email and phone reuse `waymark.identifiers`, the same rules identity resolution uses, so the
+Email and phone reuse `waymark.core.identifiers`, the same rules identity resolution uses, so the
 hash of a customer's identifier is exactly the hash of the value in `customer_identifiers`
 (except Google's gmail rewriting, which identity resolution deliberately does not do).
 """
@@ -30,7 +30,7 @@ import re
 import unicodedata
 from typing import Literal
 
-from waymark.identifiers import normalize_email, normalize_phone_e164
+from waymark.core.identifiers import normalize_email, normalize_phone_e164
 
 Platform = Literal["meta", "google"]
 
@@ -57,7 +57,7 @@ _COUNTRY_NAMES = {
     "ireland": "ie",
 }
 """Country names seen in customer records -> ISO code, for the countries of
-`waymark.identifiers.CALLING_CODES` (a guessed code matches nobody, so others stay unknown)."""
+`waymark.core.identifiers.CALLING_CODES` (a guessed code matches nobody, so others stay unknown)."""
 
 
 def sha256_hex(value: str) -> str:

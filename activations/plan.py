@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -19,7 +20,8 @@ from activations.consent import CUSTOMERS
 from activations.plan_sql import plan_sql, state_relation
 from activations.sync_files import LoadedSync, SyncSpec, relation_parts
 from activations.tables import SCHEMA
-from waymark.erasure import erased_customers_sql
+from waymark.core.erasure import erased_customers_sql
+from waymark.core.instants import to_warehouse
 
 
 class PlanError(ValueError):
@@ -74,7 +76,7 @@ def fingerprint(loaded: LoadedSync) -> str:
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) -> Plan:
+def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: datetime) -> Plan:
     spec, destination = loaded.spec, loaded.destination
     assert spec is not None and destination is not None
     field_types = _check_columns(con, spec)
@@ -83,7 +85,7 @@ def plan_sync(con: duckdb.DuckDBPyConnection, loaded: LoadedSync, as_of: str) ->
     # lifted or whose quick hash is to be remembered) are written out.
     con.execute(
         plan_sql(spec, state_relation(con), erased_customers_sql(con)),
-        [fingerprint(loaded), spec.purpose, destination.channel, as_of, spec.name]
+        [fingerprint(loaded), spec.purpose, destination.channel, to_warehouse(as_of), spec.name]
         + [fingerprint(loaded), spec.name],
     )
     rows = con.execute(

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 
-from activations import crash
 from activations.delivery import Deliverer, Pacer, RetryPolicy, effective_rate
 from activations.destination import (
     Capabilities,
@@ -42,13 +41,15 @@ from activations.runs import RunReport, Stopwatch, finish_run, new_run_id, start
 from activations.secrets import MESSAGE_LIMIT, Secrets
 from activations.sync_files import LoadedSync
 from activations.tables import ensure_tables
+from waymark.core import crash
 
 
 @dataclass
 class RunOptions:
     """Time, pacing and randomness, injectable so runs can be replayed and tested fast."""
 
-    as_of: str
+    as_of: datetime
+    """The instant consent and suppression are decided at (aware UTC)."""
     now: Callable[[], datetime] = utc_now
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep

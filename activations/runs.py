@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from activations.tables import SCHEMA
+from waymark.core.instants import to_warehouse
 
 RUNS = f"{SCHEMA}.sync_runs"
 
@@ -38,7 +39,7 @@ class RunReport:
     run_kind: str
     destination: str
     mode: str | None
-    as_of: str | None
+    as_of: datetime | None
     started_at: datetime
     status: str = "running"
     source_rows: int | None = None
@@ -113,6 +114,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, report: RunReport) -> None:
 
 def _write(con: duckdb.DuckDBPyConnection, report: RunReport) -> None:
     values: list[Any] = [getattr(report, column) for column in _COLUMNS]
+    values[_COLUMNS.index("as_of")] = report.as_of and to_warehouse(report.as_of)
     placeholders = ", ".join("?" for _ in _COLUMNS)
     con.execute(f"insert into {RUNS} ({', '.join(_COLUMNS)}) values ({placeholders})", values)
 

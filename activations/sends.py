@@ -23,12 +23,12 @@ address suppression is checked against.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from activations import crash
 from activations.consent import decided_sql
 from activations.delivery import Deliverer, Pacer, effective_rate
 from activations.destination import (
@@ -42,7 +42,9 @@ from activations.ledger import CHANGELOG, keys_relation, rows_relation, transact
 from activations.runner import LazyDestination, RunOptions, redacted, run_error
 from activations.runs import RunReport, finish_run, new_run_id, start_run
 from activations.tables import ensure_tables
-from waymark.erasure import erased_customers_sql
+from waymark.core import crash
+from waymark.core.erasure import erased_customers_sql
+from waymark.core.instants import to_warehouse
 
 OUTBOX = "journeys.journey_outbox"
 
@@ -170,7 +172,7 @@ def _unusable(name: str, target: ResolvedDestination | None) -> str | None:
     return None
 
 
-def decided_outbox_rows(con: duckdb.DuckDBPyConnection, name: str, as_of: str) -> list[dict]:
+def decided_outbox_rows(con: duckdb.DuckDBPyConnection, name: str, as_of: datetime) -> list[dict]:
     con.execute(
         f"""
         create or replace temp table _outbox_rows as
@@ -181,7 +183,9 @@ def decided_outbox_rows(con: duckdb.DuckDBPyConnection, name: str, as_of: str) -
         [name],
     )
     decided = decided_sql("_outbox_rows", require_recipient=True, erased=erased_customers_sql(con))
-    cursor = con.execute(f"select * from ({decided}) order by state desc, record_key", [as_of])
+    cursor = con.execute(
+        f"select * from ({decided}) order by state desc, record_key", [to_warehouse(as_of)]
+    )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

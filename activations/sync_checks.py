@@ -1,15 +1,11 @@
-"""Checks that need more than one sync file, or the dbt project.
+"""Checks of sync files against the dbt project.
 
-- Which audience or object each sync writes (`Connector.target`): two syncs filling one from
-  different models are refused in both files. A mirror of one would remove the other's members,
-  and together they mix two populations (at-risk customers inside a VIP lookalike seed).
-- Whether the columns a sync maps exist: the model's columns as its YAML declares them in the
-  dbt manifest, `customer.<column>` against `marts.customers`, each miss with the nearest name.
+Whether the columns a sync maps exist: the model's columns as its YAML declares them in the dbt
+manifest, `customer.<column>` against `marts.customers`, each miss with the nearest name.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,34 +14,16 @@ from typing import Any
 
 from activations.consent import CUSTOMERS
 from activations.sync_files import LoadedSync, SyncProject
-from waymark.journeys.errors import JourneyIssue, did_you_mean
+from waymark.core.errors import Issue, did_you_mean
+from waymark.core.home import DBT_PROJECT_DIR
+from waymark.warehouse.manifest import (
+    MANIFEST_PATH,
+    load_manifest,
+    manifest_is_current,
+    prepare_manifest,
+)
 
 CUSTOMER_PREFIX = "customer."
-
-
-def shared_target_issues(syncs: Iterable[LoadedSync]) -> None:
-    """Add an issue to every sync that writes what a sync of another model writes too."""
-    by_target: dict[tuple[str, str, str], list[LoadedSync]] = {}
-    for loaded in syncs:
-        if loaded.target is not None and loaded.spec is not None and loaded.destination:
-            key = (loaded.destination.kind, loaded.target.noun, loaded.target.identity)
-            by_target.setdefault(key, []).append(loaded)
-    for group in by_target.values():
-        if len({loaded.spec.model for loaded in group if loaded.spec}) < 2:
-            continue
-        for loaded in group:
-            assert loaded.spec is not None
-            others = ", ".join(
-                f"'{other.spec.name}' (from {other.spec.model})"
-                for other in group
-                if other is not loaded and other.spec is not None
-            )
-            message = (
-                f"writes {loaded.target} from {loaded.spec.model}, and so does {others}: "
-                "one audience or object holds the rows of one model"
-            )
-            where = ("settings",) if loaded.spec.settings else ("destination",)
-            _add(loaded, [loaded.source.issue(where, message)])
 
 
 @dataclass(frozen=True)
@@ -72,15 +50,15 @@ def manifest_models(manifest: Mapping[str, Any]) -> dict[str, ModelColumns]:
 
 def model_column_issues(
     syncs: Iterable[LoadedSync], models: Mapping[str, ModelColumns]
-) -> list[JourneyIssue]:
+) -> list[Issue]:
     """Add an issue to every sync that reads a model or column the dbt project does not have."""
-    found: list[JourneyIssue] = []
+    found: list[Issue] = []
     customers = models.get(CUSTOMERS)
     for loaded in syncs:
         spec = loaded.spec
         if spec is None:
             continue
-        issues: list[JourneyIssue] = []
+        issues: list[Issue] = []
         model = models.get(spec.model)
         if model is None:
             message = f"no dbt model is built as {spec.model}{did_you_mean(spec.model, models)}"
@@ -112,19 +90,11 @@ def model_column_issues(
     return found
 
 
-def manifest_is_current(manifest: Path, dbt_project: Path) -> bool:
-    """Whether the manifest is newer than every file of the dbt project it was parsed from."""
-    if not manifest.is_file():
-        return False
-    parsed = manifest.stat().st_mtime
-    sources = [dbt_project / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "snapshots", "tests"):
-        sources += (dbt_project / folder).rglob("*")
-    return all(path.stat().st_mtime <= parsed for path in sources if path.is_file())
-
-
 def check_models(
-    project: SyncProject, manifest: Path, prepare: Callable[[], Path], dbt_project: Path
+    project: SyncProject,
+    manifest: Path = MANIFEST_PATH,
+    prepare: Callable[[], Path] = prepare_manifest,
+    dbt_project: Path = DBT_PROJECT_DIR,
 ) -> None:
     """Check every sync's model and columns against the dbt manifest, preparing it (`dbt
     parse`, a few seconds) when it is missing or older than the dbt project's files."""
@@ -135,13 +105,13 @@ def check_models(
             manifest = prepare()
         except (OSError, subprocess.CalledProcessError) as error:
             message = f"dbt parse failed ({error}); `make manifest` shows why"
-            project.issues.append(JourneyIssue(dbt_project / "dbt_project.yml", 1, 1, "", message))
+            project.issues.append(Issue(dbt_project / "dbt_project.yml", 1, 1, "", message))
             return
-    models = manifest_models(json.loads(manifest.read_text(encoding="utf-8")))
+    models = manifest_models(load_manifest(manifest))
     project.issues += model_column_issues(project.syncs, models)
     project.issues.sort(key=lambda issue: (str(issue.file), issue.line, issue.column))
 
 
-def _add(loaded: LoadedSync, issues: list[JourneyIssue]) -> None:
+def _add(loaded: LoadedSync, issues: list[Issue]) -> None:
     loaded.issues += issues
     loaded.issues.sort(key=lambda issue: (issue.line, issue.column))

@@ -6,21 +6,22 @@ Names starting with `_` are not syncs (`_destinations.yml` holds connector setti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, create_model
 
-from activations.cron import cron_problem
 from activations.destination import SyncMode, SyncTarget
 from activations.destinations_file import ResolvedDestination, read_destinations
-from waymark.home import PROJECT_ROOT
-from waymark.journeys.errors import JourneyIssue
-from waymark.journeys.loading import validate_model
-from waymark.journeys.steps import PURPOSES_BY_CHANNEL, Purpose
-from waymark.journeys.types import Model, Name
-from waymark.journeys.yaml_source import YamlSource, read_yaml
+from waymark.core.channels import PURPOSES_BY_CHANNEL, Purpose
+from waymark.core.cron import Cron
+from waymark.core.errors import Issue
+from waymark.core.home import PROJECT_ROOT
+from waymark.core.types import Model, Name
+from waymark.core.validation import validate_model
+from waymark.core.yaml_source import YamlSource, read_yaml
 
 RELATION_PATTERN = r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"
 COLUMN_PATTERN = r"^[a-z_][a-z0-9_]*$"
@@ -55,13 +56,6 @@ FieldSource = Annotated[
 ]
 
 
-def _cron(value: str) -> str:
-    problem = cron_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 class SyncSpec(Model):
     """One sync: rows of a warehouse relation kept in step with a destination."""
 
@@ -83,7 +77,7 @@ class SyncSpec(Model):
     """Destination field -> model column, or `customer.<column>` of `marts.customers`."""
     purpose: Purpose
     """The consent every row needs; `transactional` needs none."""
-    schedule: Annotated[str, AfterValidator(_cron)] | None = None
+    schedule: Cron | None = None
     """Five-field cron expression; omit for syncs run by hand."""
     give_up_after_runs: int = Field(3, ge=1)
     """Stop retrying a row the destination refused this many runs in a row (same payload)."""
@@ -121,7 +115,7 @@ class LoadedSync:
     spec: SyncSpec | None
     destination: ResolvedDestination | None
     settings: Any
-    issues: list[JourneyIssue]
+    issues: list[Issue]
     target: SyncTarget | None = None
     """The audience, table, folder or records the sync writes (see `Connector.target`)."""
 
@@ -130,7 +124,7 @@ class LoadedSync:
 class SyncProject:
     syncs: list[LoadedSync]
     destinations: dict[str, ResolvedDestination]
-    issues: list[JourneyIssue]
+    issues: list[Issue]
 
     def valid(self) -> dict[str, LoadedSync]:
         return {s.spec.name: s for s in self.syncs if s.spec is not None and not s.issues}
@@ -143,12 +137,42 @@ def sync_files(folder: Path) -> list[Path]:
 def load_project(paths: SyncPaths) -> SyncProject:
     """Every sync file and destination, each problem located; syncs that write one audience or
     object from different models are each refused (`shared_target_issues`)."""
-    from activations.sync_checks import shared_target_issues
-
     destinations, issues = read_destinations(paths.destinations, paths.connector_settings)
     syncs = [read_sync(path, destinations) for path in sync_files(paths.syncs)]
     shared_target_issues(syncs)
     return SyncProject(syncs, destinations, issues + [i for s in syncs for i in s.issues])
+
+
+def shared_target_issues(syncs: Iterable[LoadedSync]) -> None:
+    """Add an issue to every sync that writes what a sync of another model writes too.
+
+    Which audience or object each sync writes is `Connector.target`: two syncs filling one from
+    different models are refused in both files. A mirror of one would remove the other's
+    members, and together they mix two populations (at-risk customers inside a VIP lookalike
+    seed).
+    """
+    by_target: dict[tuple[str, str, str], list[LoadedSync]] = {}
+    for loaded in syncs:
+        if loaded.target is not None and loaded.spec is not None and loaded.destination:
+            key = (loaded.destination.kind, loaded.target.noun, loaded.target.identity)
+            by_target.setdefault(key, []).append(loaded)
+    for group in by_target.values():
+        if len({loaded.spec.model for loaded in group if loaded.spec}) < 2:
+            continue
+        for loaded in group:
+            assert loaded.spec is not None
+            others = ", ".join(
+                f"'{other.spec.name}' (from {other.spec.model})"
+                for other in group
+                if other is not loaded and other.spec is not None
+            )
+            message = (
+                f"writes {loaded.target} from {loaded.spec.model}, and so does {others}: "
+                "one audience or object holds the rows of one model"
+            )
+            where = ("settings",) if loaded.spec.settings else ("destination",)
+            loaded.issues.append(loaded.source.issue(where, message))
+            loaded.issues.sort(key=_position)
 
 
 def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> LoadedSync:
@@ -193,7 +217,7 @@ def read_sync(path: Path, destinations: dict[str, ResolvedDestination]) -> Loade
 
 def _capability_issues(
     spec: SyncSpec, destination: ResolvedDestination, source: YamlSource
-) -> list[JourneyIssue]:
+) -> list[Issue]:
     assert destination.connector is not None
     capabilities = destination.connector.capabilities
     issues = []
@@ -227,7 +251,7 @@ def _capability_issues(
     return issues
 
 
-def _position(issue: JourneyIssue) -> tuple[int, int]:
+def _position(issue: Issue) -> tuple[int, int]:
     return (issue.line, issue.column)
 
 

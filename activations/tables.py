@@ -8,7 +8,7 @@
   and message for every rejection and the reason for every consent or suppression drop.
 - `activations.deletion_requests`: one row per right-to-erasure request (`activations.erasure`).
 - `activations.deletion_identifiers`: the identifiers each request's customers held when it was
-  recorded, hashed (`waymark.erasure` matches on them).
+  recorded, hashed (`waymark.core.erasure` matches on them).
 - `activations.deletion_audit`: one row per action taken for a request, per sync and record.
 """
 

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from activations.standins.base import free_port
+from waymark.core.instants import parse_instant
 
 
 @dataclass
@@ -201,7 +202,7 @@ class MailSink:
         self.controller.stop()
 
 
-SAMPLE_AS_OF = "2026-06-30 00:00:00"
+SAMPLE_AS_OF = parse_instant("2026-06-30 00:00:00")
 
 _SAMPLE_DDL = """
 create schema if not exists marts;

@@ -56,11 +56,12 @@ def step_generate(args: argparse.Namespace) -> dict:
 
 
 def step_build(args: argparse.Namespace) -> dict:
-    from waymark.build import dbt_environment, run_dbt
+    from waymark.core.home import DEMO_AS_OF
+    from waymark.warehouse.build import dbt_environment, run_dbt
 
     work = Path(args.workdir)
     env = dbt_environment(
-        Path(args.data), Path(args.warehouse), "2026-06-30 00:00:00", work / "target", work / "logs"
+        Path(args.data), Path(args.warehouse), DEMO_AS_OF, work / "target", work / "logs"
     )
     result = run_dbt(["build", "--exclude", "test_type:unit"], env)
     timings = {n.name: n.seconds for n in result.nodes if n.resource_type == "model"}

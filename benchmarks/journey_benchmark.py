@@ -33,7 +33,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from waymark.home import DBT_PROJECT_DIR  # noqa: E402
+from waymark.core.home import DBT_PROJECT_DIR  # noqa: E402
 from waymark.journeys.engine import tick  # noqa: E402
 from waymark.journeys.project import customer_traits  # noqa: E402
 from waymark.journeys.validation import validate_project  # noqa: E402

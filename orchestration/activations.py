@@ -13,11 +13,9 @@ file that does not validate still gets an asset; materializing it fails with eve
 problem, so one bad file does not take the code location down.
 """
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -35,10 +33,12 @@ from activations.runner import RunOptions, run_sync
 from activations.runs import RunReport
 from activations.secrets import Secrets
 from activations.sync_files import LoadedSync, SyncPaths, SyncProject, load_project
-from orchestration.as_of import as_of_tags, format_as_of, run_as_of
+from orchestration.as_of import as_of_tags, run_as_of
 from orchestration.checks import activation_check_specs, destination_configured, rejected_share
-from orchestration.dbt import waymark_dbt_models, waymark_dbt_project
+from orchestration.dbt import waymark_dbt_models
 from orchestration.warehouse import WAREHOUSE_POOL, WarehouseResource
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import load_manifest
 
 GROUP = "activations"
 SYNC_KEY_PREFIX = "syncs"
@@ -89,7 +89,7 @@ def report_metadata(report: RunReport, reasons: list[RejectionReason]) -> dict[s
     metadata: dict[str, Any] = {
         "status": report.status,
         "run_id": report.run_id,
-        "as_of": report.as_of,
+        "as_of": report.as_of and format_instant(report.as_of),
         "planned_creates": report.planned_creates,
         "planned_updates": report.planned_updates,
         "planned_removes": report.planned_removes,
@@ -153,9 +153,9 @@ def materialize_sync(
         context.log.warning(f"sync {name} not run, not materialized: {destination} {reason}")
         yield destination_configured(key, {destination: reason})
         return
-    as_of = format_as_of(run_as_of(context))
     warehouse = activations.warehouse_path()
-    report = run_sync(warehouse, loaded, RunOptions(as_of=as_of, secrets=Secrets()))
+    options = RunOptions(as_of=run_as_of(context), secrets=Secrets())
+    report = run_sync(warehouse, loaded, options)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         reasons = top_rejection_reasons(con, report.run_id)
     metadata = report_metadata(report, reasons)
@@ -263,7 +263,7 @@ def activation_definitions(paths: SyncPaths | None = None) -> dg.Definitions:
     from orchestration.journey_sends import journey_sends_definitions
 
     project = load_project(paths or SyncPaths.default())
-    manifest = json.loads(Path(waymark_dbt_project.manifest_path).read_text())
+    manifest = load_manifest()
     return dg.Definitions.merge(
         sync_definitions(project, manifest),
         journey_sends_definitions(project, manifest),

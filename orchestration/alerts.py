@@ -19,15 +19,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
-
-# Dagster's own cron arithmetic (the dialect its schedules use); not exported publicly.
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType, TickStatus
-from dagster._utils.schedules import reverse_cron_string_iterator
 
 from orchestration.alert_webhook import Alert, AlertWebhook
 from orchestration.as_of import AS_OF_TAG
+from waymark.core.cron import latest_fire
 
 _TICKED = [TickStatus.SUCCESS, TickStatus.SKIPPED]
 
@@ -45,8 +44,9 @@ class ScheduleTicks:
 
 
 def due_tick(cron: str, timezone: str, before: float) -> datetime | None:
-    """The latest time the cron fires at or before `before`."""
-    return next(iter(reverse_cron_string_iterator(before, cron, timezone)), None)
+    """The latest time the cron fires at or before `before`, in the schedule's time zone."""
+    fired = latest_fire(cron, datetime.fromtimestamp(before, UTC), timezone)
+    return fired.astimezone(ZoneInfo(timezone)) if fired is not None else None
 
 
 def missed_tick(schedule: ScheduleTicks, now: float, grace_seconds: float) -> datetime | None:

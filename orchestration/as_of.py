@@ -13,35 +13,21 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from waymark.core.instants import format_instant, parse_instant
+
 AS_OF_TAG = "waymark/as_of"
 
 
 def parse_as_of(text: str) -> datetime:
-    """An ISO 8601 instant (`2026-06-30 00:00:00`, `2026-06-30T02:15:00+02:00`, `...Z`) in UTC.
-
-    Text without an offset is UTC, as everywhere in Waymark.
-    """
+    """A run's `waymark/as_of` tag as an instant; a bad one names the tag."""
     try:
-        parsed = datetime.fromisoformat(text.strip())
+        return parse_instant(text)
     except ValueError as error:
-        raise ValueError(
-            f"{AS_OF_TAG} must be an ISO 8601 date or time such as '2026-06-30 00:00:00', "
-            f"got {text!r}"
-        ) from error
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_as_of(instant: datetime) -> str:
-    """The form the dbt project casts to a timestamp: UTC, whole seconds, no offset."""
-    if instant.tzinfo is not None:
-        instant = instant.astimezone(UTC)
-    return instant.strftime("%Y-%m-%d %H:%M:%S")
+        raise ValueError(f"{AS_OF_TAG}: {error}") from None
 
 
 def as_of_tags(instant: datetime) -> dict[str, str]:
-    return {AS_OF_TAG: format_as_of(instant)}
+    return {AS_OF_TAG: format_instant(instant)}
 
 
 def run_as_of(context: dg.AssetExecutionContext, now: datetime | None = None) -> datetime:

@@ -21,9 +21,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.as_of import format_as_of, run_as_of
+from orchestration.as_of import run_as_of
 from orchestration.warehouse import WAREHOUSE_POOL
-from waymark.home import DBT_PROJECT_DIR
+from waymark.core.home import DBT_PROJECT_DIR
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import load_manifest
 
 waymark_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -66,7 +68,7 @@ def dbt_build_args(as_of: str, full_refresh: bool) -> list[str]:
 
 
 @dbt_assets(
-    manifest=waymark_dbt_project.manifest_path,
+    manifest=load_manifest(),
     dagster_dbt_translator=LayerTranslator(),
     pool=WAREHOUSE_POOL,
 )
@@ -74,7 +76,7 @@ def waymark_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
     """Sources → staging → identity → customer view → audiences, built and tested by dbt."""
-    as_of = format_as_of(run_as_of(context))
+    as_of = format_instant(run_as_of(context))
     context.log.info(f"dbt build as of {as_of} (full refresh: {config.full_refresh})")
     yield from dbt.cli(dbt_build_args(as_of, config.full_refresh), context=context).stream()
 
@@ -86,7 +88,7 @@ def landed_source_specs() -> list[dg.AssetSpec]:
     sources some model declares are listed: the event files are read by folder, not `source()`.
     """
     translator = LayerTranslator()
-    manifest = json.loads(Path(waymark_dbt_project.manifest_path).read_text())
+    manifest = load_manifest()
     wanted = {dep.asset_key for spec in waymark_dbt_models.specs for dep in spec.deps}
     specs = []
     for unique_id, source in sorted(manifest["sources"].items()):

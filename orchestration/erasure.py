@@ -20,7 +20,7 @@ from activations.runner import RunOptions
 from activations.secrets import Secrets
 from activations.sync_files import SyncProject
 from orchestration.activations import GROUP, ActivationsResource, dbt_model_key
-from orchestration.as_of import format_as_of, run_as_of
+from orchestration.as_of import run_as_of
 from orchestration.warehouse import WAREHOUSE_POOL
 
 
@@ -43,7 +43,7 @@ def erasure_definitions(project: SyncProject, manifest: Mapping[str, Any]) -> dg
         warehouse = activations.warehouse_path()
         if not warehouse.is_file():
             return dg.MaterializeResult(metadata={"status": "no warehouse yet", "requests": 0})
-        options = RunOptions(as_of=format_as_of(run_as_of(context)), secrets=Secrets())
+        options = RunOptions(as_of=run_as_of(context), secrets=Secrets())
         outcomes = process_erasures(warehouse, project, options)
         actions: Counter[str] = Counter()
         for outcome in outcomes:

@@ -25,7 +25,7 @@ from activations.secrets import Secrets
 from activations.sends import OUTBOX, deliver_sends
 from activations.sync_files import SyncProject
 from orchestration.activations import GROUP, ActivationsResource, dbt_model_key
-from orchestration.as_of import format_as_of, run_as_of
+from orchestration.as_of import run_as_of
 from orchestration.checks import activation_check_specs, destination_configured, rejected_share
 from orchestration.warehouse import WAREHOUSE_POOL
 
@@ -77,7 +77,7 @@ def materialize_sends(
             check_results=[destination_configured(JOURNEY_SENDS, {})],
         )
         return
-    options = RunOptions(as_of=format_as_of(run_as_of(context)), secrets=Secrets())
+    options = RunOptions(as_of=run_as_of(context), secrets=Secrets())
     rows, reports, unconfigured = [], [], {}
     for name, count in waiting.items():
         note = not_ready(project.destinations.get(name), os.environ)

@@ -7,24 +7,23 @@ warehouse, so it is in the one-writer pool. The logic is `waymark.journeys.engin
 module only wires it up and reports what the tick did.
 """
 
-import json
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.as_of import format_as_of, run_as_of
-from orchestration.dbt import waymark_dbt_models, waymark_dbt_project
+from orchestration.as_of import run_as_of
+from orchestration.dbt import waymark_dbt_models
 from orchestration.warehouse import WAREHOUSE_POOL, WarehouseResource
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import load_manifest
 
 READ_MODELS = ("customers", "customer_events", "audience_memberships")
 
 
 def audience_models() -> list[str]:
     """The audience models (the `audiences` layer) from the prepared manifest."""
-    manifest = json.loads(Path(waymark_dbt_project.manifest_path).read_text())
+    manifest = load_manifest()
     return sorted(
         node["name"]
         for node in manifest["nodes"].values()
@@ -55,12 +54,12 @@ def _description() -> str:
         "instances, applies exits and goals, and writes sends to `journeys.journey_outbox` "
         "(state in `journeys.journey_instances` and `journeys.journey_step_log`)."
     )
-    from waymark.journeys.errors import JourneyValidationError
+    from waymark.core.errors import ConfigError
     from waymark.journeys.loading import load_journeys
 
     try:
         journeys = load_journeys(PROJECT_ROOT / "journeys")
-    except JourneyValidationError as error:
+    except ConfigError as error:
         return f"{summary}\n\nThe journey files have problems:\n\n```\n{error}\n```"
     return f"{summary}\n\n### Journey maps\n\n{journey_maps_markdown(journeys)}"
 
@@ -89,10 +88,10 @@ def journey_tick(
     with duckdb.connect(str(journey_engine.warehouse_path())) as con:
         result = tick(con, report.journeys, report.project, as_of)
         counts = {j.name: read_counts(con, j.name, Tables()) for j in report.journeys}
-    context.log.info(f"journeys tick as of {format_as_of(as_of)}: {result.summary()}")
+    context.log.info(f"journeys tick as of {format_instant(as_of)}: {result.summary()}")
     return dg.MaterializeResult(
         metadata={
-            "as_of": format_as_of(as_of),
+            "as_of": format_instant(as_of),
             "journeys": result.journeys,
             "entered": result.entered,
             "advanced": result.advanced,

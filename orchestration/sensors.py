@@ -22,8 +22,8 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.dbt import waymark_dbt_project
 from orchestration.jobs import warehouse_refresh
+from waymark.warehouse.manifest import load_manifest
 
 # File name patterns per source format, as dbt reads them (macros/landing.sql).
 PATTERNS_BY_FORMAT = {"jsonl": ("*.jsonl", "*.jsonl.gz"), "csv": ("*.csv", "*.csv.gz")}
@@ -72,7 +72,7 @@ def landing_folders(manifest: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 @functools.cache
 def project_landing_folders() -> dict[str, tuple[str, ...]]:
     # Read once per process: the code server restarts when the project (and manifest) changes.
-    return landing_folders(json.loads(Path(waymark_dbt_project.manifest_path).read_text()))
+    return landing_folders(load_manifest())
 
 
 def scan_landed_files(data_dir: Path, folders: Mapping[str, Iterable[str]]) -> list[LandedFile]:

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.manifest import MANIFEST_PATH
 from orchestration.warehouse import fail_abandoned_runs, set_warehouse_pool_limit
-from waymark.environment import dot_env_values
-from waymark.home import DEMO_DATA_DIR, PROJECT_ROOT, WaymarkHome
+from waymark.core.environment import dot_env_values
+from waymark.core.home import DEMO_DATA_DIR, PROJECT_ROOT, WaymarkHome
+from waymark.warehouse.manifest import MANIFEST_PATH
 
 INSTANCE_CONFIG = Path(__file__).parent / "instance" / "dagster.yaml"
 WORKSPACE = PROJECT_ROOT / "workspace.yaml"

@@ -10,13 +10,14 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from waymark.build import BuildResult, dbt_environment, run_dbt
-from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR
+from waymark.core.home import DEMO_AS_OF, DEMO_DATA_DIR
+from waymark.warehouse.build import BuildResult, dbt_environment, run_dbt
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GENERATED_PEOPLE = 3000
@@ -34,7 +35,7 @@ class Builder:
         self,
         data_dir: Path,
         warehouse: Path,
-        as_of: str = DEMO_AS_OF,
+        as_of: datetime = DEMO_AS_OF,
         full_refresh: bool = False,
         select: list[str] | None = None,
         exclude: list[str] | None = None,

@@ -187,7 +187,7 @@ class World:
 
     def options(self, as_of: datetime) -> RunOptions:
         return RunOptions(
-            as_of=as_of.strftime("%Y-%m-%d %H:%M:%S"),
+            as_of=as_of,
             secrets=Secrets(self.env),
             sleep=lambda _: None,
             rng=random.Random(0),

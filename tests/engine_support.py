@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from waymark.home import DBT_PROJECT_DIR, PROJECT_ROOT
+from waymark.core.home import DBT_PROJECT_DIR, PROJECT_ROOT
 from waymark.journeys.engine import TickResult, tick
 from waymark.journeys.project import ProjectPaths, customer_traits
 from waymark.journeys.validation import ProjectReport, validate_project

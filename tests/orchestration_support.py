@@ -17,6 +17,7 @@ import dagster as dg
 from activations.sync_files import SyncPaths, load_project
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
 from orchestration.as_of import AS_OF_TAG
+from waymark.core.instants import format_instant
 
 HOOK_SECRET = "whsec-dagster-test-8d0a71"
 ALERT_SECRET = "alert-signing-secret-4c1d9e"
@@ -111,7 +112,7 @@ class Location:
             [self.asset(key)],
             resources=self.resources,
             instance=instance,
-            tags={AS_OF_TAG: SAMPLE_AS_OF},
+            tags={AS_OF_TAG: format_instant(SAMPLE_AS_OF)},
             raise_on_error=False,
         )
 

@@ -220,9 +220,8 @@ def decisions(size: int, seed: int, days: int) -> None:
                 f"'{{}}', 'pending' from {relation}",
                 params,
             )
-            text = as_of.strftime("%Y-%m-%d %H:%M:%S")
             for name, purpose in SYNC_PURPOSES.items():
-                plan = plan_sync(con, world.project.valid()[name], text)
+                plan = plan_sync(con, world.project.valid()[name], as_of)
                 planned = {c.record_key: c for c in plan.changes}
                 for person in people.values():
                     why = model.reason(person, purpose, as_of, False, erased)
@@ -233,7 +232,7 @@ def decisions(size: int, seed: int, days: int) -> None:
                         assert change.change == "create", (name, person)
                     else:
                         assert (change.change, change.drop_reason) == ("drop", why), (name, person)
-            for row in decided_outbox_rows(con, "hook", text):
+            for row in decided_outbox_rows(con, "hook", as_of):
                 customer_id, purpose = messages[row["record_key"]]
                 expected = model.reason(people[customer_id], purpose, as_of, True, erased)
                 assert row["drop_reason"] == expected, (row, people[customer_id])

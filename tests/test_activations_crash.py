@@ -20,7 +20,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
@@ -34,6 +33,8 @@ from activations.testing import (
     write_project,
 )
 from activations.testing_postgres import PostgresScratch
+from waymark.core import crash
+from waymark.core.instants import format_instant
 
 SECRET = "whsec-crash-9d8c7b"
 PEOPLE = [f"p{n:02d}" for n in range(16)]
@@ -284,10 +285,10 @@ def test_journey_sends_survive_crashes(world) -> None:
 
 KILLER = """
 import os, signal, sys
-from activations import crash
+from waymark.core import crash
 point = sys.argv[1]
 crash._hook = lambda reached: os.kill(os.getpid(), signal.SIGKILL) if reached == point else None
-from waymark.cli import main
+from waymark.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -320,7 +321,7 @@ def test_sigkilled_sync_process_is_completed_by_the_next_run(world, sync, point)
         "--destinations",
         str(paths.destinations),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     killed = subprocess.run(command, env={**os.environ, **env}, capture_output=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]

@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.erasure import ErasureRequestError, record_request
 from activations.erasure_run import process_erasures
@@ -31,7 +30,9 @@ from activations.testing import (
     write_project,
 )
 from activations.testing_postgres import PostgresScratch
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core import crash
+from waymark.core.instants import format_instant
 
 SECRET = "whsec-erasure-61c0"
 TOKEN = "EAAG-erasure-token-77a1"
@@ -401,7 +402,7 @@ def test_requests_are_imported_once_from_a_landed_relation(bench, receiver, monk
         "--syncs",
         str(bench.paths.syncs),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     assert main(argv) == 0
     assert set(receiver.records) == {("members_hook", "bob")}
@@ -419,7 +420,9 @@ def test_waymark_forget_records_and_processes(bench, receiver, monkeypatch, caps
     for name, value in bench.env.items():
         monkeypatch.setenv(name, value)
     common = ["--warehouse", str(bench.warehouse.path), "--syncs", str(bench.paths.syncs)]
-    assert main(["forget", "--customer", "ann", "--as-of", SAMPLE_AS_OF, *common]) == 0
+    assert (
+        main(["forget", "--customer", "ann", "--as-of", format_instant(SAMPLE_AS_OF), *common]) == 0
+    )
     out = capsys.readouterr().out
     assert "erasure request del_" in out and "(ann): processed; 3 removed" in out
     assert set(receiver.records) == {("members_hook", "bob")}

@@ -28,8 +28,9 @@ from activations.sync_files import load_project
 from activations.testing import WebhookReceiver, write_project
 from activations.testing_postgres import PostgresScratch
 from tests.conftest import Builder, copy_data
-from waymark.cli import main
-from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR, PROJECT_ROOT
+from waymark.cli.main import main
+from waymark.core.home import DEMO_AS_OF, DEMO_DATA_DIR, PROJECT_ROOT
+from waymark.core.instants import format_instant
 from waymark.journeys.engine import tick
 from waymark.journeys.project import ProjectPaths
 from waymark.journeys.validation import validate_project
@@ -153,7 +154,7 @@ class Scenario:
 
     def cli(self, *argv: str) -> int:
         common = ["--warehouse", str(self.warehouse), "--syncs", str(self.paths.syncs)]
-        return main([*argv, *common, "--as-of", DEMO_AS_OF])
+        return main([*argv, *common, "--as-of", format_instant(DEMO_AS_OF)])
 
     def audit(self, customer_id: str) -> list[tuple]:
         return self.query(

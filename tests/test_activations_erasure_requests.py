@@ -10,8 +10,9 @@ from activations.erasure import record_request
 from activations.tables import ensure_tables
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
 from tests.engine_support import T0, EngineBench
-from waymark.cli import main
-from waymark.erasure import ERASURE_REASON as ERASURE
+from waymark.cli.main import main
+from waymark.core.erasure import ERASURE_REASON as ERASURE
+from waymark.core.instants import format_instant
 from waymark.journeys.engine.simulate import simulate
 
 
@@ -60,7 +61,10 @@ def test_forget_an_unknown_customer_id_fails_naming_it(tmp_path, capsys) -> None
     paths = write_project(tmp_path / "project", {}, {}, {})
     common = ["--warehouse", str(warehouse.path), "--syncs", str(paths.syncs)]
 
-    assert main(["forget", "--customer", "cus_typo", *common, "--as-of", SAMPLE_AS_OF]) == 1
+    assert (
+        main(["forget", "--customer", "cus_typo", *common, "--as-of", format_instant(SAMPLE_AS_OF)])
+        == 1
+    )
     printed = capsys.readouterr()
     assert printed.out == "" and printed.err.splitlines() == [
         "waymark forget: customer id 'cus_typo' is unknown: it is not in marts.customers or "
@@ -75,9 +79,12 @@ def test_forget_an_unknown_customer_id_fails_naming_it(tmp_path, capsys) -> None
     )
 
     # An id merged away is still known; its identifiers lead to whoever holds them now.
-    assert main(["forget", "--customer", "cus_old", *common, "--as-of", SAMPLE_AS_OF]) == 0
+    assert (
+        main(["forget", "--customer", "cus_old", *common, "--as-of", format_instant(SAMPLE_AS_OF)])
+        == 0
+    )
     assert "(ann, cus_old): processed" in capsys.readouterr().out
     # An unknown id given with an address is matched by the address.
     argv = ["forget", "--customer", "cus_typo", "--email", "ann@example.org", *common]
-    assert main([*argv, "--as-of", SAMPLE_AS_OF]) == 0
+    assert main([*argv, "--as-of", format_instant(SAMPLE_AS_OF)]) == 0
     assert "(ann, cus_typo): processed" in capsys.readouterr().out

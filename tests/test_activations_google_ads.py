@@ -13,7 +13,8 @@ from activations.pii import sha256_hex
 from activations.standins.base import Failure
 from activations.standins.google_ads import GoogleAdsStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core.instants import format_instant
 
 CREDENTIALS = {
     "developer_token": "dev-token-8a1c55",
@@ -332,7 +333,7 @@ def test_secrets_appear_in_no_output_log_or_file(
         "--destinations",
         str(paths.destinations),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     assert main(["sync", "members_google", "--dry-run", *common]) == 0
     assert main(["sync", "members_google", *common]) == 1

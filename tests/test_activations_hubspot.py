@@ -12,7 +12,8 @@ from activation_vendors import VendorProject
 from activations.standins.base import Failure
 from activations.standins.hubspot import HubSpotStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core.instants import format_instant
 
 TOKEN = "pat-na1-hubspot-private-app-3c9a"
 CONTACTS = "/crm/v3/objects/contacts/batch"
@@ -300,7 +301,7 @@ def test_secrets_appear_in_no_output_log_or_file(
         "--destinations",
         str(paths.destinations),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     assert main(["sync", "contacts_hubspot", "--dry-run", *common]) == 0
     assert main(["sync", "contacts_hubspot", *common]) == 1

@@ -15,7 +15,8 @@ from activations.pii import sha256_hex
 from activations.standins.base import Failure
 from activations.standins.meta import MetaStandIn
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core.instants import format_instant
 
 TOKEN = "EAAG-meta-system-user-token-5d1f"
 AUDIENCE = "23850000000000001"
@@ -337,7 +338,7 @@ def test_secrets_appear_in_no_output_log_or_file(
         "--destinations",
         str(paths.destinations),
         "--as-of",
-        SAMPLE_AS_OF,
+        format_instant(SAMPLE_AS_OF),
     ]
     monkeypatch.setenv("META_ACCESS_TOKEN", TOKEN)
     codes = [

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.destinations.salesforce.config import SalesforceSyncSettings
 from activations.destinations.salesforce.mapping import (
@@ -28,6 +27,8 @@ from activations.standins.base import Failure
 from activations.standins.salesforce import SalesforceStandIn
 from activations.sync_files import load_project
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
+from waymark.core import crash
+from waymark.core.instants import format_instant
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-test-consumer-key-71", "consumer-secret-5d2f9a"
 REFRESH_TOKEN = "5Aep-refresh-token-c81e"
@@ -503,13 +504,13 @@ def test_query_results_are_followed_across_pages(tmp_path, warehouse):
 
 
 def test_cli_output_names_variables_never_values(tmp_path, warehouse, org, monkeypatch, capsys):
-    from waymark.cli import main
+    from waymark.cli.main import main
 
     warehouse.customer("ann")
     project(tmp_path, org)
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    common = ["--warehouse", str(warehouse.path), "--as-of", SAMPLE_AS_OF]
+    common = ["--warehouse", str(warehouse.path), "--as-of", format_instant(SAMPLE_AS_OF)]
     common += ["--syncs", str(tmp_path / "project" / "syncs")]
     common += ["--destinations", str(tmp_path / "project" / "destinations.yml")]
     org.refresh_refused = True

@@ -30,7 +30,8 @@ from activations.secrets import Secrets
 from activations.sends import deliver_sends
 from activations.sync_files import SyncPaths, load_project
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core.instants import format_instant
 
 HOOK_USER, HOOK_PASSWORD = "hkU7qM2v9x", "Zp4wR8sLq2nX6cTb"
 HOOK_PATH_TOKEN, HOOK_QUERY_TOKEN = "T5xGv8Nq3mKz7Lw2", "Qk9fR2dW6hJm4Ys8"
@@ -239,7 +240,12 @@ def test_secret_canaries_never_reach_tables_logs_or_output(
         )
         warehouse = SampleWarehouse(tmp_path / "warehouse.duckdb")
         common = ["--warehouse", str(warehouse.path), "--syncs", str(paths.syncs)]
-        common += ["--destinations", str(paths.destinations), "--as-of", SAMPLE_AS_OF]
+        common += [
+            "--destinations",
+            str(paths.destinations),
+            "--as-of",
+            format_instant(SAMPLE_AS_OF),
+        ]
         server.combinations = list(case.combinations)
         rows = _sweep(case, server, warehouse, paths, 0, case.swept)
         if case.token_sweep:

@@ -17,7 +17,8 @@ from activations.testing import (
     write_project,
 )
 from activations.testing_postgres import PostgresScratch
-from waymark.cli import main
+from waymark.cli.main import main
+from waymark.core.instants import format_instant
 
 HOOK_SECRET = "hook-signing-secret-8f2e"
 PG_PASSWORD = "pg-password-c41d"
@@ -90,7 +91,12 @@ def test_secrets_appear_in_no_output(tmp_path: Path, monkeypatch, capsys) -> Non
         warehouse.members(["ann", "bob"])
         warehouse.outbox("j:1:welcome", "ann", "mail")
         common = ["--warehouse", str(warehouse.path), "--syncs", str(paths.syncs)]
-        common += ["--destinations", str(paths.destinations), "--as-of", SAMPLE_AS_OF]
+        common += [
+            "--destinations",
+            str(paths.destinations),
+            "--as-of",
+            format_instant(SAMPLE_AS_OF),
+        ]
         codes = [
             main(["sync", "to_hook", "--dry-run", *common]),
             main(["sync", "to_hook", *common]),

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.destinations.smtp.mapping import unsubscribe_token
 from activations.dry_run import dry_run_sends
@@ -22,6 +21,7 @@ from activations.standins.base import Failure
 from activations.standins.sendgrid import SendgridStandIn
 from activations.sync_files import load_project
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
+from waymark.core import crash
 
 API_KEY = "SG.test-key.5b1f0c9e"
 UNSUBSCRIBE_SECRET = "unsubscribe-secret-83"

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from activations import crash
 from activations.delivery import RetryPolicy
 from activations.dry_run import dry_run_sends
 from activations.runner import RunOptions
@@ -22,6 +21,7 @@ from activations.standins.base import Failure
 from activations.standins.twilio import TwilioStandIn
 from activations.sync_files import load_project
 from activations.testing import SAMPLE_AS_OF, SampleWarehouse, write_project
+from waymark.core import crash
 
 SID = "AC" + "5a" * 16
 TOKEN = "twilio-auth-token-9c41e"

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import Builder, query
 from tests.landing_support import CRM_HEADER, event_line, staging_build, write_valid_sources
-from waymark.build import BuildError
-from waymark.summary import format_landing_report, read_landing_report
+from waymark.warehouse.build import BuildError
+from waymark.warehouse.summary import format_landing_report, read_landing_report
 
 
 def test_malformed_csv_row_is_quarantined_with_file_and_line(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA, Builder, query
+from waymark.core.instants import parse_instant
 from waymark.samples.cdnow import read_purchases, write_cdnow_orders
 
 CDNOW = SHARED_DATA / "cdnow" / "CDNOW_master.txt"
@@ -40,7 +41,7 @@ def cdnow_warehouse(builder: Builder, tmp_path_factory: pytest.TempPathFactory) 
     root = tmp_path_factory.mktemp("cdnow")
     write_cdnow_orders(CDNOW, root / "data")
     warehouse = root / "warehouse.duckdb"
-    builder.build(root / "data", warehouse, as_of=f"{AS_OF} 00:00:00")
+    builder.build(root / "data", warehouse, as_of=parse_instant(AS_OF.isoformat()))
     return warehouse
 
 

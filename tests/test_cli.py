@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query
-from waymark.home import DEMO_DATA_DIR
+from waymark.core.home import DEMO_DATA_DIR
 
 pytestmark = pytest.mark.slow
 

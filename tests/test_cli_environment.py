@@ -16,11 +16,11 @@ import duckdb
 import pytest
 from dagster._core.secrets.env_file import get_env_var_dict
 
-from orchestration.manifest import prepare_manifest
 from tests.test_cli_errors import run_waymark
-from waymark.cli import main
-from waymark.environment import dot_env_values
-from waymark.home import PROJECT_ROOT
+from waymark.cli.main import main
+from waymark.core.environment import dot_env_values
+from waymark.core.home import PROJECT_ROOT
+from waymark.warehouse.manifest import prepare_manifest
 
 DOT_ENV = """\
 # comments and blank lines are ignored

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from waymark.cli import main
-from waymark.home import DEMO_DATA_DIR
+from waymark.cli.main import main
+from waymark.core.home import DEMO_DATA_DIR
 
 WAYMARK = str(Path(sys.executable).parent / "waymark")
 MISSING = "{tmp}/nowhere/warehouse.duckdb"

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from tests.test_cli_errors import assert_one_line_error, run_waymark
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 
 ROWS = [
     ("c1", "Ann", "12.50", "2026-06-01 09:30:00", True),

@@ -23,7 +23,7 @@ from activations.demo.run import format_demo_activations, run_demo_activations
 from activations.demo.standins import demo_value
 from activations.standins.base import free_port
 from activations.sync_files import SyncPaths
-from waymark.home import DEMO_AS_OF, PROJECT_ROOT
+from waymark.core.home import DEMO_AS_OF, PROJECT_ROOT
 
 OUTBOX_DDL = """
 create schema if not exists journeys;

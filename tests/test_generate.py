@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from waymark.core.identifiers import IDENTIFIER_TYPES, is_junk, normalize
 from waymark.generate import GenerateStats, generate
 from waymark.generate.contracts import CSV_COLUMNS
-from waymark.identifiers import IDENTIFIER_TYPES, is_junk, normalize
 
 STAGING = Path(__file__).parents[1] / "dbt_project/models/staging"
 

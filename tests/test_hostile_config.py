@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from test_journey_spec import PROBE, PROBE_TEMPLATE, position
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 
 BILLION_LAUGHS = """\
 lol0: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
@@ -49,7 +49,7 @@ give_up_after_runs: 3
 
 RUNNER = """
 import contextlib, io, json, sys, time, traceback
-from waymark.cli import main
+from waymark.cli.main import main
 
 results = {}
 for name, argv in json.loads(sys.argv[1]).items():

@@ -1,7 +1,8 @@
 """Identifier normalisation vectors and the blocklist's portability between Python and DuckDB.
 
-Staging SQL mirrors ``waymark.identifiers`` rule for rule; these vectors are the shared contract,
-and the regex test proves every blocklist pattern means the same in Python ``re`` and RE2.
+Staging SQL mirrors ``waymark.core.identifiers`` rule for rule; these vectors are the shared
+contract, and the regex test proves every blocklist pattern means the same in Python ``re`` and
+RE2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import duckdb
 import pytest
 
-from waymark.identifiers import (
+from waymark.core.identifiers import (
     BLOCKLIST_PATH,
     is_junk,
     load_blocklist,

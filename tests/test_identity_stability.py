@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Builder, copy_data, query
+from waymark.core.instants import parse_instant
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def sliced(
     orders = sorted((data / "orders").iterdir())[0]
     stray = orders.with_name("orders-stray-copy.csv")
     shutil.copy(orders, stray)
-    builder.build(data, warehouse, as_of="2026-06-01 00:00:00")
+    builder.build(data, warehouse, as_of=parse_instant("2026-06-01 00:00:00"))
     before = identifiers(warehouse)
 
     touched = sorted((data / "events").iterdir())[0]

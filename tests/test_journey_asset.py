@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.as_of import AS_OF_TAG
-from orchestration.manifest import prepare_manifest
+from waymark.warehouse.manifest import prepare_manifest
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from engine_support import T0, EngineBench
 
-from waymark.journeys.engine import crash
+from waymark.core import crash
+from waymark.journeys.engine.tick import CRASH_POINTS
 
 H = timedelta(hours=1)
 TICKS = [T0 + k * 6 * H for k in range(9)]  # every six hours over two days
@@ -136,7 +137,7 @@ def test_the_scenario_exercises_every_write(reference) -> None:
 def crash_cases() -> list[tuple[int, str, int]]:
     cases = []
     for tick_index in CRASH_TICKS:
-        for point in crash.POINTS:
+        for point in CRASH_POINTS:
             occurrences = 3 if point in ("tick.after_round", "tick.after_sends") else 1
             cases += [(tick_index, point, n) for n in range(1, occurrences + 1)]
     return cases
@@ -162,16 +163,16 @@ def test_a_crash_at_any_point_then_a_rerun_equals_an_uninterrupted_tick(
             assert settled(bench.state()) == states[index], (index, point, occurrence)
             bench.close()
     # Every point was reached in every crash tick (rounds and send batches at least once).
-    assert reached >= len(CRASH_TICKS) * len(crash.POINTS)
+    assert reached >= len(CRASH_TICKS) * len(CRASH_POINTS)
     print(f"{reached} interrupted ticks, each rerun to the uninterrupted state")
 
 
 KILLER = """
 import os, signal, sys
-from waymark.journeys.engine import crash
+from waymark.core import crash
 point = sys.argv[1]
 crash._hook = lambda reached: os.kill(os.getpid(), signal.SIGKILL) if reached == point else None
-from waymark.cli import main
+from waymark.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from engine_support import T0, EngineBench
 
-from waymark.journeys.errors import JourneyValidationError
+from waymark.core.errors import ConfigError
 from waymark.journeys.loading import load_journey
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -265,13 +265,13 @@ def test_existing_members_is_a_field_of_audience_entries_only(tmp_path: Path) ->
         "name: tickets\ndescription: d\nentry:\n  event: ticket_opened\n"
         "  existing_members: enrol\nsteps:\n  - {id: hold, wait: {duration: 1h}}\n"
     )
-    with pytest.raises(JourneyValidationError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_journey(path)
     assert "tickets.yml:5:3: entry.existing_members: unknown field" in str(raised.value)
     path.write_text(
         "name: tickets\ndescription: d\nentry:\n  audience: vip_lookalike_seed\n"
         "  existing_members: all\nsteps:\n  - {id: hold, wait: {duration: 1h}}\n"
     )
-    with pytest.raises(JourneyValidationError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_journey(path)
     assert "entry.existing_members: 'all' is not allowed" in str(raised.value)

@@ -291,26 +291,6 @@ def test_schedule_entry_fires_once_per_firing_for_current_members(bench: EngineB
     assert members == [("later",), ("member",)]
 
 
-@pytest.mark.parametrize(
-    ("cron", "after", "until", "expected"),
-    [
-        ("*/15 * * * *", datetime(2026, 6, 16, 11), datetime(2026, 6, 16, 12, 7), (12, 0)),
-        ("@daily", datetime(2026, 6, 10), datetime(2026, 6, 16, 12), (0, 0)),
-        ("30 8 1,15 * *", datetime(2026, 6, 1), datetime(2026, 6, 16, 12), (8, 30)),
-        ("0 18 * * 1-5", datetime(2026, 6, 13), datetime(2026, 6, 15, 19), (18, 0)),
-    ],
-)
-def test_latest_schedule_firing(cron: str, after, until, expected) -> None:
-    from waymark.journeys.engine.schedule import latest_fire
-
-    fired = latest_fire(cron, "UTC", after, until)
-    assert fired is not None and (fired.hour, fired.minute) == expected
-    assert after < fired <= until
-    if cron == "0 18 * * 1-5":  # weekdays only: nothing over the weekend of the 13th
-        assert fired.day == 15
-        assert latest_fire(cron, "UTC", datetime(2026, 6, 13), datetime(2026, 6, 14, 23)) is None
-
-
 EDITED = """
     name: edited
     description: a journey whose file changes while customers are in it

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine_support import T0, EngineBench
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 from waymark.journeys.engine.journey_map import mermaid
 from waymark.journeys.engine.journey_svg import write_map
 from waymark.journeys.spec import load_journey

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 from waymark.journeys.engine import tick
 from waymark.journeys.engine.simulate import simulate
 from waymark.journeys.validation import validate_project

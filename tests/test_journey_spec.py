@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.errors import Issue
+from waymark.core.home import PROJECT_ROOT
+from waymark.core.yaml_source import read_yaml
 from waymark.journeys.assignment import assignment_point, choose_variant, in_control_group
-from waymark.journeys.errors import JourneyIssue
 from waymark.journeys.project import ProjectPaths
 from waymark.journeys.spec import (
+    ConfigError,
     EventEntry,
     HoldoutStep,
     Journey,
-    JourneyValidationError,
     PropertyPredicate,
     SplitStep,
     WaitStep,
@@ -25,7 +26,6 @@ from waymark.journeys.spec import (
     load_journeys,
 )
 from waymark.journeys.validation import validate_project
-from waymark.journeys.yaml_source import read_yaml
 
 JOURNEYS = PROJECT_ROOT / "journeys"
 
@@ -83,7 +83,7 @@ def make_project(root: Path, journey: str, template: str = PROBE_TEMPLATE) -> Pr
 
 def issues_for(
     root: Path, old: str = "", new: str = "", template: str = PROBE_TEMPLATE
-) -> list[JourneyIssue]:
+) -> list[Issue]:
     text = PROBE.replace(old, new, 1) if old else PROBE
     assert text != PROBE or not old, f"{old!r} is not in the probe journey"
     return validate_project(make_project(root, text, template)).issues
@@ -98,13 +98,13 @@ def position(text: str, token: str, occurrence: int = 1) -> tuple[int, int]:
     return line, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
-def only(issues: list[JourneyIssue]) -> JourneyIssue:
+def only(issues: list[Issue]) -> Issue:
     assert len(issues) == 1, "\n".join(str(issue) for issue in issues)
     return issues[0]
 
 
 def assert_issue(
-    issue: JourneyIssue, text: str, token: str, field: str, words: str, occurrence: int = 1
+    issue: Issue, text: str, token: str, field: str, words: str, occurrence: int = 1
 ) -> None:
     assert (issue.line, issue.column) == position(text, token, occurrence), str(issue)
     assert issue.field == field, str(issue)
@@ -271,7 +271,7 @@ def test_yaml_syntax_errors_are_located(tmp_path: Path) -> None:
 def test_load_journey_raises_one_error_listing_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "probe.yml"
     path.write_text(PROBE.replace("1h", "0m").replace("name: probe", "name: other"))
-    with pytest.raises(JourneyValidationError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_journey(path)
     lines = str(raised.value).splitlines()
     assert len(lines) == 2 == len(raised.value.issues)

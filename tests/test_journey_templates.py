@@ -14,7 +14,7 @@ from jinja2.exceptions import (
 )
 from test_journey_spec import PROBE, PROBE_TEMPLATE, make_project, only, position
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 from waymark.journeys.context import template_context
 from waymark.journeys.sandbox import TemplateLimitError
 from waymark.journeys.templates import compile_text, read_template, read_templates

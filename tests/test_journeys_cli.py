@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from test_journey_spec import PROBE, make_project
 
-from waymark.home import PROJECT_ROOT
+from waymark.core.home import PROJECT_ROOT
 from waymark.journeys.journey import AudienceEntry, EventEntry, Journey
 from waymark.journeys.preview import preview_journey
 from waymark.journeys.references import Project

@@ -19,8 +19,8 @@ from tests.landing_support import (
     staging_build,
     write_valid_sources,
 )
-from waymark.build import BuildError
-from waymark.summary import format_landing_report, read_landing_report
+from waymark.warehouse.build import BuildError
+from waymark.warehouse.summary import format_landing_report, read_landing_report
 
 
 def test_files_named_like_glob_patterns_are_read_by_exact_path(

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from orchestration.manifest import prepare_manifest
+from waymark.warehouse.manifest import load_manifest, prepare_manifest
 
 SNAPSHOT_PATH = Path(__file__).parent / "snapshots" / "asset_graph.json"
 UPDATE_SNAPSHOT_ENV = "WAYMARK_UPDATE_SNAPSHOT"
@@ -143,7 +143,7 @@ def test_singular_dbt_tests_are_asset_checks_on_the_model_they_protect(
     attached = {key.name: key.asset_key.path[-1] for key in graph.asset_check_keys}
     found = {name: attached.get(name) for name in PROTECTED_BY_SINGULAR_TESTS}
     assert found == PROTECTED_BY_SINGULAR_TESTS
-    manifest = json.loads(prepare_manifest().read_text())
+    manifest = load_manifest(prepare_manifest())
     singular = {
         node["name"]
         for node in manifest["nodes"].values()

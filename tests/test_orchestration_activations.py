@@ -27,7 +27,8 @@ from orchestration_support import (
 from activations.sync_files import SyncPaths, load_project, sync_files
 from activations.testing import SAMPLE_AS_OF, Failure, SampleWarehouse, WebhookReceiver
 from orchestration.as_of import AS_OF_TAG
-from orchestration.manifest import prepare_manifest
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import load_manifest, prepare_manifest
 
 SECRET = HOOK_SECRET
 REJECTED, CONFIGURED = "rejected_share_within_threshold", "destination_configured"
@@ -35,7 +36,7 @@ REJECTED, CONFIGURED = "rejected_share_within_threshold", "destination_configure
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return json.loads(prepare_manifest().read_text())
+    return load_manifest(prepare_manifest())
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_a_sync_asset_sends_only_changes_and_reports_its_counts(
         "sent": 3,
         "dropped": 1,
     }
-    assert figures["as_of"] == SAMPLE_AS_OF and figures["rejected_share"] == 0.0
+    assert figures["as_of"] == format_instant(SAMPLE_AS_OF) and figures["rejected_share"] == 0.0
     assert checks(first)[REJECTED].passed and checks(first)[CONFIGURED].passed
     assert sorted(key for _, key in receiver.records) == ["ann", "bob", "cat"]
 
@@ -275,7 +276,10 @@ def test_the_erasure_asset_removes_the_customer_and_audits_it(
     (asset,) = erasure_definitions(load_project(paths), manifest).assets
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [asset], resources=location.resources, instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}
+            [asset],
+            resources=location.resources,
+            instance=instance,
+            tags={AS_OF_TAG: format_instant(SAMPLE_AS_OF)},
         )
     figures = metadata(result)
     assert (figures["status"], figures["requests"], figures["still_open"]) == ("processed", 1, 0)
@@ -289,7 +293,10 @@ def test_the_erasure_asset_removes_the_customer_and_audits_it(
     # Nothing open: the next refresh has nothing to do.
     with dg.instance_for_test() as instance:
         again = dg.materialize(
-            [asset], resources=location.resources, instance=instance, tags={AS_OF_TAG: SAMPLE_AS_OF}
+            [asset],
+            resources=location.resources,
+            instance=instance,
+            tags={AS_OF_TAG: format_instant(SAMPLE_AS_OF)},
         )
     assert metadata(again)["requests"] == 0
 

@@ -19,9 +19,10 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.storage.defs_state.base import set_defs_state_storage
 
-from orchestration.as_of import AS_OF_TAG, format_as_of, parse_as_of, run_as_of
-from orchestration.manifest import prepare_manifest
-from waymark.home import WaymarkHome
+from orchestration.as_of import AS_OF_TAG, parse_as_of, run_as_of
+from waymark.core.home import WaymarkHome
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import prepare_manifest
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +63,10 @@ def test_as_of_accepts_iso_forms_and_means_utc() -> None:
     for text in ["2026-06-30", "2026-06-30 00:00:00", "2026-06-30T00:00:00Z"]:
         assert parse_as_of(text) == expected
     assert parse_as_of("2026-06-30T02:15:00+02:00") == datetime(2026, 6, 30, 0, 15, tzinfo=UTC)
-    assert format_as_of(
+    assert format_instant(
         datetime(2026, 6, 30, 2, 15, 7, 999, tzinfo=timezone(timedelta(hours=2)))
     ) == ("2026-06-30 00:15:07")
-    assert format_as_of(parse_as_of("2026-06-30T02:15:07+02:00")) == "2026-06-30 00:15:07"
+    assert format_instant(parse_as_of("2026-06-30T02:15:07+02:00")) == "2026-06-30 00:15:07"
     with pytest.raises(ValueError, match="waymark/as_of"):
         parse_as_of("yesterday")
 
@@ -88,7 +89,7 @@ def test_a_run_without_as_of_records_one_instant_for_all_its_assets() -> None:
     assert seen["first"] == seen["second"]
     assert abs(datetime.now(UTC) - seen["first"]) < timedelta(minutes=5)
     # Recorded on the run: visible in the UI, and copied by a re-execution.
-    assert tags[AS_OF_TAG] == format_as_of(seen["first"])
+    assert tags[AS_OF_TAG] == format_instant(seen["first"])
 
 
 def test_a_tagged_run_evaluates_as_of_its_tag() -> None:

@@ -15,8 +15,9 @@ import duckdb
 import pytest
 
 from orchestration.as_of import AS_OF_TAG
-from orchestration.manifest import prepare_manifest
-from waymark.home import DEMO_AS_OF, DEMO_DATA_DIR
+from waymark.core.home import DEMO_AS_OF, DEMO_DATA_DIR
+from waymark.core.instants import format_instant
+from waymark.warehouse.manifest import prepare_manifest
 
 
 @dataclass
@@ -73,7 +74,7 @@ def materialized(
             list(defs.assets or []),
             resources=defs.resources,
             instance=instance,
-            tags={AS_OF_TAG: DEMO_AS_OF},
+            tags={AS_OF_TAG: format_instant(DEMO_AS_OF)},
             raise_on_error=False,
         )
     return warehouse, result
@@ -138,7 +139,7 @@ def test_full_refresh_rebuilds_from_the_files_and_keeps_the_id_history(
     with warehouse.environment(), dg.instance_for_test() as instance:
         result = job.execute_in_process(
             instance=instance,
-            tags={AS_OF_TAG: DEMO_AS_OF},
+            tags={AS_OF_TAG: format_instant(DEMO_AS_OF)},
             asset_selection=[
                 dg.AssetKey(["staging", "base_events__segment"]),
                 dg.AssetKey(["marts", "customer_id_history"]),

@@ -4,7 +4,6 @@ failed rejected-share check alerts like a failed run."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,20 +24,19 @@ from orchestration_support import (
     verified,
 )
 
-import orchestration.activations
 from activations.runner import RunOptions, run_sync
 from activations.secrets import Secrets
 from activations.testing import SAMPLE_AS_OF, Failure, SampleWarehouse, WebhookReceiver
 from orchestration.alert_webhook import AlertWebhook
 from orchestration.alerts import alert_on_run_failure
-from orchestration.manifest import prepare_manifest
+from waymark.warehouse.manifest import load_manifest, prepare_manifest
 
 REJECTED, CONFIGURED = "rejected_share_within_threshold", "destination_configured"
 
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, Any]:
-    return json.loads(prepare_manifest().read_text())
+    return load_manifest(prepare_manifest())
 
 
 @pytest.fixture
@@ -119,7 +117,10 @@ def test_a_rejected_share_check_judges_only_the_run_of_its_own_materialization(
         other_runs.append(other)
         return report
 
-    monkeypatch.setattr(orchestration.activations, "run_sync", run_then_another_context_runs)
+    # Imported once the manifest exists: the code location reads it at import.
+    from orchestration import activations as sync_assets
+
+    monkeypatch.setattr(sync_assets, "run_sync", run_then_another_context_runs)
     result = location.materialize(SYNC)
 
     (other,) = other_runs

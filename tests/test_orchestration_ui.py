@@ -26,8 +26,8 @@ import pytest
 from dagster_graphql import DagsterGraphQLClient
 
 from activations.standins.base import free_port
-from orchestration.manifest import prepare_manifest
-from waymark.home import DEMO_DATA_DIR, PROJECT_ROOT
+from waymark.core.home import DEMO_DATA_DIR, PROJECT_ROOT
+from waymark.warehouse.manifest import prepare_manifest
 
 START_TIMEOUT = 240.0
 RUNS_TIMEOUT = 480.0

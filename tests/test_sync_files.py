@@ -10,10 +10,9 @@ import pytest
 from test_journey_spec import position
 
 from activations.connectors import connector_for
-from activations.cron import cron_problem
 from activations.sync_files import SyncPaths, load_project
-from waymark.cli import main
-from waymark.home import PROJECT_ROOT
+from waymark.cli.main import main
+from waymark.core.home import PROJECT_ROOT
 
 SHARED = """\
 destinations:
@@ -140,22 +139,6 @@ def test_destination_specific_settings_are_checked_in_place(tmp_path: Path, monk
         "syncs/to_db.yml:10:3: settings.table: 'Customer Profiles' is not snake_case "
         "(lowercase letters, digits, underscores)"
     ]
-
-
-@pytest.mark.parametrize(
-    ("expression", "problem"),
-    [
-        ("*/15 * * * *", None),
-        ("0 8 * * mon-fri", None),
-        ("@daily", None),
-        ("0 8 * *", "'0 8 * *' needs 5 fields (minute hour day month weekday), has 4"),
-        ("60 * * * *", "minute field '60': '60' is outside 0-59"),
-        ("0 0 * foo *", "month field 'foo': 'foo' is outside 1-12"),
-        ("*/0 * * * *", "minute field '*/0' has a step of 0"),
-    ],
-)
-def test_cron_expressions(expression: str, problem: str | None) -> None:
-    assert cron_problem(expression) == problem
 
 
 def test_syncs_list_and_validate_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,8 @@ from activations.runs import RunReport
 from activations.secrets import Secrets
 from activations.sends import OUTBOX, deliver_sends
 from activations.sync_files import SyncPaths, load_project
-from waymark.environment import temporary_environment
+from waymark.core.environment import temporary_environment
+from waymark.core.instants import format_instant
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Line:
 
 @dataclass
 class DemoActivations:
-    as_of: str
+    as_of: datetime
     syncs: list[Line]
     sends: list[Line]
     outbox: str
@@ -52,7 +54,7 @@ class DemoActivations:
 
 
 def run_demo_activations(
-    warehouse: Path, home: Path, as_of: str, paths: SyncPaths | None = None
+    warehouse: Path, home: Path, as_of: datetime, paths: SyncPaths | None = None
 ) -> DemoActivations:
     started = time.perf_counter()
     project = load_project(paths or SyncPaths.default())
@@ -156,7 +158,10 @@ def format_demo_activations(demo: DemoActivations) -> str:
             notes.append(f"error: {report.error}")
         details[len(rows) - 1] = notes
     widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
-    text = ["", f"Activations as of {demo.as_of}, every destination a local stand-in:"]
+    text = [
+        "",
+        f"Activations as of {format_instant(demo.as_of)}, every destination a local stand-in:",
+    ]
     for index, row in enumerate(rows):
         cells = [
             cell.ljust(width) if column in (0, 1, len(row) - 1) else cell.rjust(width)

@@ -8,14 +8,17 @@ account to their work address sends it on their next visit (one user id, two ema
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from waymark.generate.behaviour import Plan, Session
 from waymark.generate.contact import messy_email, spelled
-from waymark.generate.people import Person
+from waymark.generate.people import Device, Person
 
-if TYPE_CHECKING:
-    from waymark.generate.events import EventWriter
+
+class EventWriter(Protocol):
+    """Where identity calls go: `waymark.generate.events.EventWriter` writes them as JSON lines."""
+
+    def emit(self, person: Person, device: Device, ms: int, kind: str, **fields: Any) -> None: ...
 
 
 def identity_calls(events: EventWriter, person: Person, plan: Plan, s: Session, t: int) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from waymark.core.identifiers import is_junk, normalize
 from waymark.generate import catalog, ids, names, traps
 from waymark.generate.contact import e164, mint_nsn
-from waymark.identifiers import is_junk, normalize
 
 # Persona shares: browsers and anonymous visitors dominate, buyers are ~37% of people.
 PERSONAS: tuple[tuple[str, float], ...] = (
@@ -205,8 +205,19 @@ def build_person(seed: int, index: int, customers: int) -> Person:
     person.repeat_caller = bool(person.nsn and person.user_id) and (
         rng.random() < _REPEAT_CALLER_SHARE
     )
-    traps.mark_buggy_devices(rng, person.devices, bool(person.user_id))
+    mark_buggy_devices(rng, person.devices, bool(person.user_id))
     return person
+
+
+def mark_buggy_devices(rng: random.Random, devices: list[Device], has_account: bool) -> None:
+    """Give a few devices SDK bugs: a nil-UUID anonymous id, or a literal 'null' user id."""
+    for device in devices:
+        if device.shared:
+            continue
+        if rng.random() < traps.NIL_ANON_DEVICE_SHARE and has_account and not device.never_identify:
+            device.anon_id = traps.NIL_UUID
+        if has_account and rng.random() < traps.JUNK_USER_ID_DEVICE_SHARE:
+            device.junk_user_id = rng.choice(traps.JUNK_USER_IDS)
 
 
 def _country(rng: random.Random) -> catalog.Country:

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from waymark.generate import catalog, ids, names
-
-if TYPE_CHECKING:
-    from waymark.generate.people import Device
 
 HOUSEHOLD_PAIR_SHARE = 0.015
 SHARED_DEVICE_PAIR_SHARE = 0.01
@@ -110,17 +106,6 @@ def pair_traits(seed: int, index: int, customers: int) -> PairTraits:
         timezone=rng.choice(country.timezones),
         last_name=last if household or rng.random() < 0.5 else "",
     )
-
-
-def mark_buggy_devices(rng: random.Random, devices: list[Device], has_account: bool) -> None:
-    """Give a few devices SDK bugs: a nil-UUID anonymous id, or a literal 'null' user id."""
-    for device in devices:
-        if device.shared:
-            continue
-        if rng.random() < NIL_ANON_DEVICE_SHARE and has_account and not device.never_identify:
-            device.anon_id = NIL_UUID
-        if has_account and rng.random() < JUNK_USER_ID_DEVICE_SHARE:
-            device.junk_user_id = rng.choice(JUNK_USER_IDS)
 
 
 def junk_email(rng: random.Random, well_formed: bool = False) -> str:

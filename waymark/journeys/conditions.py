@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from waymark.journeys.types import Model, Name, Scalar, ScalarValue, kind, one_key_of
+from waymark.core.types import Model, Name, Scalar, ScalarValue, kind, one_key_of
 
 PropertyOperator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists"]
 PROPERTY_OPERATORS: tuple[PropertyOperator, ...] = PropertyOperator.__args__  # type: ignore[attr-defined]

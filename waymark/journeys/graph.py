@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from waymark.journeys.errors import Problem
+from waymark.core.errors import Problem
 from waymark.journeys.steps import SplitStep, Step
 
 

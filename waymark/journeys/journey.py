@@ -13,13 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, WithJsonSchema, model_validator
 
-from waymark.journeys.conditions import PropertyFilter
-from waymark.journeys.errors import Problem, display_path
-from waymark.journeys.graph import step_problems
-from waymark.journeys.steps import Channel, Step
-from waymark.journeys.types import (
+from waymark.core.channels import Channel
+from waymark.core.cron import Cron
+from waymark.core.errors import Problem, display_path
+from waymark.core.types import (
     SNAKE_CASE,
-    Cron,
     Duration,
     Model,
     Name,
@@ -28,6 +26,9 @@ from waymark.journeys.types import (
     kind,
     one_key_of,
 )
+from waymark.journeys.conditions import PropertyFilter
+from waymark.journeys.graph import step_problems
+from waymark.journeys.steps import Step
 
 INSTANCE_KEY_PATTERN = r"^properties\.[A-Za-z_][A-Za-z0-9_]*$"
 

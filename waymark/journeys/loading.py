@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from waymark.journeys.errors import JourneyIssue, JourneyValidationError, Problem
+from waymark.core.errors import ConfigError, Issue, Problem
+from waymark.core.validation import in_file_order, pydantic_issue
+from waymark.core.yaml_source import YamlSource, read_yaml
 from waymark.journeys.graph import partial_step_problems
 from waymark.journeys.journey import Journey
-from waymark.journeys.yaml_source import YamlSource, read_yaml
-
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -22,7 +20,7 @@ class LoadedJourney:
 
     source: YamlSource
     journey: Journey | None
-    issues: list[JourneyIssue]
+    issues: list[Issue]
 
 
 def journey_files(folder: Path) -> list[Path]:
@@ -47,48 +45,18 @@ def read_journey(path: Path) -> LoadedJourney:
     try:
         journey = Journey.model_validate(data, context={"problems": problems})
     except ValidationError as error:
-        issues += [_pydantic_issue(source, detail) for detail in error.errors()]
+        issues += [pydantic_issue(source, detail) for detail in error.errors()]
         if isinstance(data.get("steps"), list):
             problems = partial_step_problems(data["steps"])
     issues += [source.issue(problem.loc, problem.message) for problem in problems]
-    return LoadedJourney(source, journey if not issues else None, _in_file_order(issues))
-
-
-def validate_model(
-    model: type[M], data: Any, source: YamlSource
-) -> tuple[M | None, list[JourneyIssue]]:
-    """Validate `data` as `model`, each pydantic error located in `source`."""
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, [_pydantic_issue(source, detail) for detail in error.errors()]
-
-
-def _pydantic_issue(source: YamlSource, detail: Any) -> JourneyIssue:
-    loc = tuple(detail["loc"])
-    kind = detail["type"]
-    if kind == "extra_forbidden":
-        return source.issue(loc, f"unknown field '{loc[-1]}'")
-    if kind == "missing":
-        return source.issue(loc, "required field is missing", missing=True)
-    if kind == "union_tag_not_found":
-        field = str(detail["ctx"]["discriminator"]).strip("'")
-        return source.issue((*loc, field), "required field is missing", missing=True)
-    message = str(detail["msg"]).removeprefix("Value error, ")
-    if kind.startswith("literal_error"):
-        message = f"{detail['input']!r} is not allowed: {message.removeprefix('Input should be ')}"
-    return source.issue(loc, message)
-
-
-def _in_file_order(issues: list[JourneyIssue]) -> list[JourneyIssue]:
-    return sorted(issues, key=lambda issue: (issue.line, issue.column))
+    return LoadedJourney(source, journey if not issues else None, in_file_order(issues))
 
 
 def load_journey(path: Path | str) -> Journey:
-    """The journey in one file; raises `JourneyValidationError` listing every problem."""
+    """The journey in one file; raises `ConfigError` listing every problem."""
     loaded = read_journey(Path(path))
     if loaded.journey is None:
-        raise JourneyValidationError(loaded.issues)
+        raise ConfigError(loaded.issues)
     return loaded.journey
 
 
@@ -97,5 +65,5 @@ def load_journeys(folder: Path | str) -> list[Journey]:
     loaded = [read_journey(path) for path in journey_files(Path(folder))]
     issues = [issue for item in loaded for issue in item.issues]
     if issues:
-        raise JourneyValidationError(issues)
+        raise ConfigError(issues)
     return sorted((item.journey for item in loaded if item.journey), key=lambda j: j.name)

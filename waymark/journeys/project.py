@@ -11,20 +11,18 @@ Everything is read from files in the repository, so validation needs no warehous
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import AfterValidator, WithJsonSchema
 
-from waymark.home import DBT_PROJECT_DIR, PROJECT_ROOT
-from waymark.journeys.errors import JourneyIssue
-from waymark.journeys.loading import validate_model
-from waymark.journeys.steps import Channel
-from waymark.journeys.types import Model, Name
-from waymark.journeys.yaml_source import read_yaml
+from waymark.core.destinations import Destination, read_destinations_file
+from waymark.core.errors import Issue
+from waymark.core.home import DBT_PROJECT_DIR, PROJECT_ROOT
+from waymark.core.types import Model, Name
+from waymark.core.validation import validate_model
+from waymark.core.yaml_source import read_yaml
 
 PropertyType = Literal["string", "number", "integer", "boolean"]
 
@@ -48,42 +46,6 @@ class EventCatalogue(Model):
     """`journeys/_events.yml`: the events journeys may name."""
 
     events: dict[Name, EventDefinition]
-
-
-ENV_VAR_PATTERN = r"^[A-Z][A-Z0-9_]*$"
-
-
-def _env_var_name(value: str) -> str:
-    if not re.match(ENV_VAR_PATTERN, value):
-        raise ValueError(f"'{value}' is not an environment variable name; never put a secret here")
-    return value
-
-
-EnvVarName = Annotated[
-    str,
-    AfterValidator(_env_var_name),
-    WithJsonSchema({"type": "string", "pattern": ENV_VAR_PATTERN}),
-]
-
-
-class Destination(Model):
-    """One place messages go. Credentials are read from the environment variables named in
-    `env`; this file never holds a secret value."""
-
-    kind: Name
-    """The connector that delivers (`activations/destinations/<kind>/`), such as `smtp`."""
-    channel: Channel
-    description: str = ""
-    env: list[EnvVarName] = []
-    """Names of the environment variables holding the connector's credentials."""
-    settings: dict[str, Any] = {}
-    """Non-secret connector settings, such as a sender address."""
-
-
-class DestinationsFile(Model):
-    """`destinations.yml`: every destination journeys and activations may use."""
-
-    destinations: dict[Name, Destination]
 
 
 @dataclass(frozen=True)
@@ -135,7 +97,7 @@ class Catalogue:
     traits: dict[str, TraitColumn] = field(default_factory=dict)
     events: dict[str, EventDefinition] = field(default_factory=dict)
     destinations: dict[str, Destination] = field(default_factory=dict)
-    issues: list[JourneyIssue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
 
 
 def read_catalogue(paths: ProjectPaths) -> Catalogue:
@@ -144,15 +106,15 @@ def read_catalogue(paths: ProjectPaths) -> Catalogue:
     catalogue.traits = customer_traits(paths.dbt_project)
     events, issues = _read_model(EventCatalogue, paths.events)
     catalogue.events = dict(events.events) if events else {}
-    destinations, more = _read_model(DestinationsFile, paths.destinations)
+    _, destinations, more = read_destinations_file(paths.destinations)
     catalogue.destinations = dict(destinations.destinations) if destinations else {}
     catalogue.issues = issues + more
     return catalogue
 
 
-def _read_model(model: type[Any], path: Path) -> tuple[Any, list[JourneyIssue]]:
+def _read_model(model: type[Any], path: Path) -> tuple[Any, list[Issue]]:
     if not path.is_file():
-        return None, [JourneyIssue(path, 1, 1, "", "file not found")]
+        return None, [Issue(path, 1, 1, "", "file not found")]
     source, issues = read_yaml(path)
     if issues:
         return None, issues

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from waymark.core.channels import PURPOSES_BY_CHANNEL
+from waymark.core.errors import Issue, Loc, Problem
+from waymark.core.yaml_source import YamlSource
 from waymark.journeys.conditions import (
     AllCondition,
     AnyCondition,
@@ -21,12 +24,10 @@ from waymark.journeys.conditions import (
     PropertyFilter,
     TraitCondition,
 )
-from waymark.journeys.errors import JourneyIssue, Loc, Problem
 from waymark.journeys.graph import variants_leading_to
 from waymark.journeys.journey import AudienceEntry, EventEntry, EventExit, Journey, ScheduleEntry
 from waymark.journeys.project import Catalogue, ProjectPaths, TraitColumn, read_catalogue
 from waymark.journeys.steps import (
-    PURPOSES_BY_CHANNEL,
     BranchStep,
     SendStep,
     UpdateProfileStep,
@@ -36,7 +37,6 @@ from waymark.journeys.steps import (
 )
 from waymark.journeys.template_checks import SampleRenderer
 from waymark.journeys.templates import LoadedTemplate, read_templates
-from waymark.journeys.yaml_source import YamlSource
 
 _NUMERIC = ("bigint", "integer", "int", "smallint", "decimal", "numeric", "double", "float")
 _PROPERTY_TYPES = {"string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,)}
@@ -49,7 +49,7 @@ class Project:
     paths: ProjectPaths
     catalogue: Catalogue
     templates: dict[str, LoadedTemplate]
-    issues: list[JourneyIssue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
     broken_templates: set[str] = field(default_factory=set)
     """Templates whose files have errors: reported there, so sends using them stay quiet."""
 
@@ -66,7 +66,7 @@ class _Checker:
         self.journey, self.source, self.project = journey, source, project
         self.catalogue = project.catalogue
         self.problems: list[Problem] = []
-        self.template_issues: list[JourneyIssue] = []
+        self.template_issues: list[Issue] = []
         self.renderer = SampleRenderer(journey, project.catalogue)
 
     def fail(self, loc: Loc, message: str) -> None:
@@ -158,7 +158,7 @@ class _Checker:
                 )
 
 
-def check_journey(journey: Journey, source: YamlSource, project: Project) -> list[JourneyIssue]:
+def check_journey(journey: Journey, source: YamlSource, project: Project) -> list[Issue]:
     """Every reference problem in one valid journey, located in its file or its templates."""
     check = _Checker(journey, source, project)
     _check_top_level(check, journey)

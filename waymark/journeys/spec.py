@@ -3,7 +3,7 @@
 This module is the stable API other components (the journey engine, activations) build on:
 
 - `load_journey(path)` / `load_journeys(folder)` parse and validate files into `Journey`
-  objects, raising `JourneyValidationError` with every problem as `file:line:column: field`.
+  objects, raising `ConfigError` with every problem as `file:line:column: field`.
 - `Journey.steps` is an ordered list of step objects, one class per kind (`WaitStep`,
   `SendStep`, ...); `Journey.successors(step_id)` resolves implicit "following step" targets.
 - `journey_json_schema()` is the JSON Schema editors use, committed as
@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from waymark.core.channels import Channel, Purpose
+from waymark.core.errors import ConfigError, Issue
 from waymark.journeys.conditions import (
     AllCondition,
     AnyCondition,
@@ -26,7 +28,6 @@ from waymark.journeys.conditions import (
     PropertyPredicate,
     TraitCondition,
 )
-from waymark.journeys.errors import JourneyIssue, JourneyValidationError
 from waymark.journeys.journey import (
     AudienceEntry,
     AudienceExit,
@@ -47,13 +48,11 @@ from waymark.journeys.steps import (
     Branch,
     BranchPath,
     BranchStep,
-    Channel,
     Exit,
     ExitStep,
     Holdout,
     HoldoutStep,
     ProfileUpdate,
-    Purpose,
     Send,
     SendStep,
     Split,
@@ -107,8 +106,8 @@ __all__ = [
     "Holdout",
     "HoldoutStep",
     "Journey",
-    "JourneyIssue",
-    "JourneyValidationError",
+    "Issue",
+    "ConfigError",
     "NotCondition",
     "ProfileUpdate",
     "PropertyComparison",

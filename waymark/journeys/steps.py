@@ -12,9 +12,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from waymark.journeys.conditions import Condition, PropertyFilter
-from waymark.journeys.errors import Loc
-from waymark.journeys.types import (
+from waymark.core.channels import Channel, Purpose
+from waymark.core.errors import Loc
+from waymark.core.types import (
     Duration,
     Model,
     Name,
@@ -24,20 +24,7 @@ from waymark.journeys.types import (
     kind,
     one_key_of,
 )
-
-Channel = Literal["email", "sms", "ads", "webhook", "crm"]
-Purpose = Literal["email_marketing", "sms_marketing", "ads_personalisation", "transactional"]
-
-# The consent purposes a send may claim on each channel; transactional messages (receipts,
-# service recovery, removing someone from an ad audience) are the only ones that may go without
-# marketing consent.
-PURPOSES_BY_CHANNEL: dict[str, tuple[str, ...]] = {
-    "email": ("email_marketing", "transactional"),
-    "sms": ("sms_marketing", "transactional"),
-    "ads": ("ads_personalisation", "transactional"),
-    "webhook": ("email_marketing", "sms_marketing", "ads_personalisation", "transactional"),
-    "crm": ("email_marketing", "sms_marketing", "ads_personalisation", "transactional"),
-}
+from waymark.journeys.conditions import Condition, PropertyFilter
 
 
 @dataclass(frozen=True)

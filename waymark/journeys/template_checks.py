@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from waymark.core.errors import Issue, Loc, Problem
 from waymark.journeys.context import sample_customer, sample_event, template_context
-from waymark.journeys.errors import JourneyIssue, Loc, Problem
 from waymark.journeys.journey import EventEntry, Journey
 from waymark.journeys.project import Catalogue
 from waymark.journeys.templates import LoadedTemplate, compile_text, error_line, template_issue
@@ -62,9 +62,9 @@ class SampleRenderer:
         variant: str | None,
         params: dict[str, Any],
         used_by: str,
-    ) -> list[JourneyIssue]:
+    ) -> list[Issue]:
         """Problems in each field of a template, located in the template file."""
-        issues: list[JourneyIssue] = []
+        issues: list[Issue] = []
         for loc, compiled in template.compiled.items():
             failed = False
             for event in self.entry_events:

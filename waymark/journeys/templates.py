@@ -8,7 +8,7 @@ Templates render in Jinja's immutable sandbox with `StrictUndefined`: an unknown
 attribute is an error, never a blank, and anything that reaches for Python internals raises
 `SecurityError`. Printing a null is an error too (`| default('...', true)` gives a fallback),
 so no message ever says "Hi None". Only `html` is autoescaped. An email's `subject` is rendered
-on one line (`waymark.text.single_line`): it becomes a header, and a line break in a profile
+on one line (`waymark.core.text.single_line`): it becomes a header, and a line break in a profile
 value would start another one.
 """
 
@@ -25,12 +25,12 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.utils import missing, object_type_repr
 from pydantic import Field
 
-from waymark.journeys.errors import JourneyIssue, Loc
-from waymark.journeys.loading import validate_model
+from waymark.core.errors import Issue, Loc
+from waymark.core.text import single_line
+from waymark.core.types import SNAKE_CASE, Model
+from waymark.core.validation import validate_model
+from waymark.core.yaml_source import YamlSource, read_yaml
 from waymark.journeys.sandbox import BoundedSandbox
-from waymark.journeys.types import SNAKE_CASE, Model
-from waymark.journeys.yaml_source import YamlSource, read_yaml
-from waymark.text import single_line
 
 
 class EmailTemplate(Model):
@@ -164,7 +164,7 @@ def compile_text(text: str, *, html: bool = False) -> JinjaTemplate:
     return (_HTML if html else _TEXT).from_string(text)
 
 
-def read_template(path: Path) -> tuple[LoadedTemplate | None, list[JourneyIssue]]:
+def read_template(path: Path) -> tuple[LoadedTemplate | None, list[Issue]]:
     """Parse, validate and compile one template file; syntax errors point at their line."""
     source, issues = read_yaml(path)
     if issues:
@@ -196,9 +196,7 @@ def _value_at(data: Any, loc: Loc) -> Any:
     return data
 
 
-def template_issue(
-    loaded: LoadedTemplate, loc: Loc, message: str, lineno: int | None
-) -> JourneyIssue:
+def template_issue(loaded: LoadedTemplate, loc: Loc, message: str, lineno: int | None) -> Issue:
     """An issue on a template field, at the line inside a block scalar when Jinja knows it."""
     issue = loaded.source.issue(loc, message)
     node = loaded.source.value_node(loc)
@@ -208,7 +206,7 @@ def template_issue(
     line = node.start_mark.line + 1 + lineno
     text = loaded.source.path.read_text(encoding="utf-8").splitlines()
     column = len(text[line - 1]) - len(text[line - 1].lstrip()) + 1 if line <= len(text) else 1
-    return JourneyIssue(issue.file, line, column, issue.field, message)
+    return Issue(issue.file, line, column, issue.field, message)
 
 
 def error_line(error: BaseException) -> int | None:
@@ -221,9 +219,9 @@ def error_line(error: BaseException) -> int | None:
     return line
 
 
-def read_templates(folder: Path) -> tuple[dict[str, LoadedTemplate], list[JourneyIssue]]:
+def read_templates(folder: Path) -> tuple[dict[str, LoadedTemplate], list[Issue]]:
     templates: dict[str, LoadedTemplate] = {}
-    issues: list[JourneyIssue] = []
+    issues: list[Issue] = []
     for path in sorted(Path(folder).glob("*.yml")):
         loaded, problems = read_template(path)
         issues += problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from waymark.journeys.errors import JourneyIssue
+from waymark.core.errors import Issue
 from waymark.journeys.journey import Journey
 from waymark.journeys.loading import journey_files, read_journey
 from waymark.journeys.project import ProjectPaths
@@ -18,7 +18,7 @@ class ProjectReport:
 
     project: Project
     journeys: list[Journey]
-    issues: list[JourneyIssue]
+    issues: list[Issue]
 
 
 def validate_project(paths: ProjectPaths | None = None) -> ProjectReport:

@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from activations import crash
 from activations.destination import (
     DestinationUnavailable,
     Operation,
@@ -29,6 +28,7 @@ from activations.destinations.files.capabilities import CAPABILITIES
 from activations.destinations.files.config import FilesConfig
 from activations.destinations.files.mapping import delta_row, snapshot_row
 from activations.secrets import Secrets
+from waymark.core import crash
 
 
 class FilesClient:

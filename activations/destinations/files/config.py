@@ -9,7 +9,7 @@ from pydantic import Field
 
 from activations.connectors import ConnectorConfig
 from activations.destination import SyncTarget
-from waymark.journeys.types import Model, Name
+from waymark.core.types import Model, Name
 
 FileFormat = Literal["csv", "parquet"]
 

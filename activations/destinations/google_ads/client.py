@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -32,6 +31,7 @@ from activations.destinations.google_ads.mapping import (
 from activations.http import retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 _TRANSIENT_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "ABORTED"})
 _DURATION = re.compile(r"^([0-9.]+)s$")

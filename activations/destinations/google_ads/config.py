@@ -6,8 +6,8 @@ from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
 from activations.destination import SyncTarget
-from waymark.journeys.project import EnvVarName
-from waymark.journeys.types import Model
+from waymark.core.destinations import EnvVarName
+from waymark.core.types import Model
 
 CUSTOMER_ID = r"^[0-9]{10}$"
 URL = r"^https?://[^\s/]+(/\S*)?$"

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -25,6 +24,7 @@ from activations.destinations.hubspot.mapping import contact_change, task_input,
 from activations.http import retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 OBJECTS = "/crm/v3/objects"
 DAILY_WAIT = 3600.0

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -34,6 +33,7 @@ from activations.destinations.meta.mapping import (
 )
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 # Graph API error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling,
 # https://developers.facebook.com/docs/graph-api/overview/rate-limiting).

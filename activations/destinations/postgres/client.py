@@ -9,7 +9,6 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -22,6 +21,7 @@ from activations.destinations.postgres.config import PostgresConfig
 from activations.destinations.postgres.mapping import OP_ID_COLUMN, SYNCED_AT_COLUMN, columns
 from activations.destinations.postgres.mapping import row as mapped_row
 from activations.secrets import Secrets
+from waymark.core import crash
 
 # SQLSTATE classes (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 _TRANSIENT_CLASSES = ("08", "40", "53", "57")

@@ -6,8 +6,8 @@ from pydantic import Field, PositiveFloat
 
 from activations.connectors import ConnectorConfig
 from activations.destination import SyncTarget
-from waymark.journeys.project import EnvVarName
-from waymark.journeys.types import Model, Name
+from waymark.core.destinations import EnvVarName
+from waymark.core.types import Model, Name
 
 
 class PostgresConfig(ConnectorConfig):

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -39,6 +38,7 @@ from activations.destinations.salesforce.mapping import (
 from activations.http import TRANSIENT_STATUSES, retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 TOKEN_PATH = "/services/oauth2/token"
 DAILY_LIMIT_WAIT = 3600.0

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, Field, PositiveFloat, WithJsonSchema
 
 from activations.connectors import ConnectorConfig
 from activations.destination import SyncTarget
-from waymark.journeys.project import EnvVarName
-from waymark.journeys.types import Model, Name
+from waymark.core.destinations import EnvVarName
+from waymark.core.types import Model, Name
 
 API_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
 MINIMUM_API_VERSION = 46.0

@@ -15,7 +15,6 @@ import json
 import time
 from collections.abc import Sequence
 
-from activations import crash
 from activations.destination import (
     DestinationUnavailable,
     Operation,
@@ -28,6 +27,7 @@ from activations.destinations.sendgrid.mapping import MAIL_SEND_PATH, mail_body
 from activations.http import TRANSIENT_STATUSES, retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 MAYBE_QUEUED = frozenset({500, 502, 504})
 """Server errors after which SendGrid may have queued the message anyway."""

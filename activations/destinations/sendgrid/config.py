@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, PositiveFloat, field_validator
 
 from activations.connectors import ConnectorConfig, HeaderValue, NoSyncSettings
-from waymark.journeys.project import EnvVarName
+from waymark.core.destinations import EnvVarName
 
 
 def _address(value: str) -> str:

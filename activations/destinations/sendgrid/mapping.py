@@ -21,7 +21,7 @@ from typing import Any
 from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.sendgrid.config import SendgridConfig
 from activations.destinations.smtp.mapping import unsubscribe_token
-from waymark.text import single_line
+from waymark.core.text import single_line
 
 MAIL_SEND_PATH = "/v3/mail/send"
 MAX_CUSTOM_ARGS_BYTES = 10_000

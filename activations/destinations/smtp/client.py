@@ -11,7 +11,6 @@ import ssl
 from collections.abc import Sequence
 from email.utils import parseaddr
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -23,6 +22,7 @@ from activations.destinations.smtp.capabilities import CAPABILITIES
 from activations.destinations.smtp.config import SmtpConfig
 from activations.destinations.smtp.mapping import build_message
 from activations.secrets import Secrets
+from waymark.core import crash
 
 
 class SmtpClient:

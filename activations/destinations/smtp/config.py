@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import PositiveFloat
 
 from activations.connectors import ConnectorConfig, HeaderValue, NoSyncSettings
-from waymark.journeys.project import EnvVarName
+from waymark.core.destinations import EnvVarName
 
 
 class SmtpConfig(ConnectorConfig):

@@ -2,7 +2,7 @@
 
 The outbox payload holds `subject`, `text` and optionally `html`; the recipient is the
 customer's current golden email. Header values rendered from customer data stay on one line
-(`waymark.text.single_line`): a line break would start another header. Headers:
+(`waymark.core.text.single_line`): a line break would start another header. Headers:
 - `Message-ID: <sha256(idempotency key)[:40]@domain>`: the same message always has the same id,
   so a copy sent again after a crash is recognisable as a duplicate (RFC 5322 section 3.6.4);
 - `List-Unsubscribe` (RFC 2369) with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
@@ -19,7 +19,7 @@ from typing import Any
 
 from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.smtp.config import SmtpConfig
-from waymark.text import has_line_break, single_line
+from waymark.core.text import has_line_break, single_line
 
 
 def message_id(idempotency_key: str, from_address: str) -> str:

@@ -15,7 +15,6 @@ import base64
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
-from activations import crash
 from activations.destination import (
     DestinationUnavailable,
     Operation,
@@ -28,6 +27,7 @@ from activations.destinations.twilio.mapping import message_form, messages_path
 from activations.http import TRANSIENT_STATUSES, retry_after_seconds
 from activations.http_client import Answer, HttpSession
 from activations.secrets import Secrets
+from waymark.core import crash
 
 MAYBE_CREATED = frozenset({500, 502, 504})
 UNSUBSCRIBED = 21610

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import PositiveFloat, field_validator, model_validator
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
-from waymark.journeys.project import EnvVarName
+from waymark.core.destinations import EnvVarName
 
 
 class TwilioConfig(ConnectorConfig):

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from activations.destination import InvalidMessage, Operation, SyncContext
 from activations.destinations.twilio.config import TwilioConfig
-from waymark.identifiers import normalize_phone_e164
+from waymark.core.identifiers import normalize_phone_e164
 
 
 def messages_path(account_sid: str) -> str:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
 
-from activations import crash
 from activations.destination import (
     DeliveryError,
     DestinationUnavailable,
@@ -22,6 +21,7 @@ from activations.destinations.webhook.config import WebhookConfig
 from activations.destinations.webhook.mapping import encode, event_body, signature
 from activations.http import http_result
 from activations.secrets import Secrets
+from waymark.core import crash
 
 
 class WebhookClient:

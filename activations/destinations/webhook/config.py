@@ -6,7 +6,7 @@ from pydantic import PositiveFloat
 
 from activations.connectors import ConnectorConfig, NoSyncSettings
 from activations.destination import SyncTarget
-from waymark.journeys.project import EnvVarName
+from waymark.core.destinations import EnvVarName
 
 
 class WebhookConfig(ConnectorConfig):

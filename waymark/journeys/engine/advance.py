@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from waymark.journeys.engine import crash
+from waymark.core import crash
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.profile import profile_update_rows

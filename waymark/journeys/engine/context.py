@@ -11,16 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import Tables
-
-if TYPE_CHECKING:
-    from waymark.journeys.engine.versions import Deployment
 
 _PARAMETER = re.compile(r"\$(p\d+)\b")
 
@@ -47,6 +44,36 @@ SCRATCH = {
         instance_id varchar, step_id varchar""",
     "_render_failures": "instance_id varchar, error varchar",
 }
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A journey's version in this tick: recorded earlier, or decided now (`is_new`)."""
+
+    journey: str
+    version: str
+    number: int
+    entry: str
+    existing_members: str | None
+    decision: str
+    """enrol | skip | none: what is done with the current members of the entry audience."""
+    reason: str
+    skip_members_before: datetime | None
+    is_new: bool
+    members: int | None = None
+    enrolled: int | None = None
+
+    @property
+    def enrols_existing(self) -> bool:
+        return self.is_new and self.decision == "enrol"
+
+    def describe(self) -> str:
+        """One line for the tick summary."""
+        text = f"version {self.version}: "
+        if self.decision == "none":
+            return text + f"nothing to decide ({self.reason})"
+        text += f"existing members {self.decision} ({self.reason}), "
+        return text + f"{self.enrolled or 0} of {self.members or 0} entered"
 
 
 @dataclass

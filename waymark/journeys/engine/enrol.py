@@ -14,9 +14,10 @@ rejected when a later tick's window sees it again: ticks can overlap without dou
 
 from __future__ import annotations
 
+from waymark.core.cron import latest_fire
+from waymark.core.instants import to_warehouse
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.plan import JourneyPlan
-from waymark.journeys.engine.schedule import latest_fire
 from waymark.journeys.engine.sql import Binder, filter_sql
 from waymark.journeys.journey import AudienceEntry, EventEntry, ScheduleEntry
 
@@ -128,8 +129,9 @@ def _candidates(ctx: TickContext, plan: JourneyPlan, b: Binder) -> str | None:
     # The latest firing in the window; earlier missed firings collapse into it, and one
     # already entered is recognised by its entry_ref.
     schedule = entry.schedule
-    fired = latest_fire(schedule.cron, schedule.timezone, ctx.windows[plan.name], ctx.as_of)
-    if fired is None:
+    latest = latest_fire(schedule.cron, ctx.as_of, schedule.timezone)
+    fired = to_warehouse(latest) if latest is not None else None
+    if fired is None or fired <= ctx.windows[plan.name]:
         return None
     at = b.timestamp(fired)
     if schedule.audience:

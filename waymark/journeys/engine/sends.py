@@ -2,7 +2,7 @@
 
 In order, first match wins (each recorded in `journey_step_log` as `suppressed`):
 1. `deleted:erasure_request` (dropped): an erasure request covers the customer
-   (`waymark.erasure`), so nothing about them is rendered into the outbox;
+   (`waymark.core.erasure`), so nothing about them is rendered into the outbox;
    `already_sent`: the step already queued this instance's message (a loop came back to it);
    `unknown_customer`, `no_address` (email or SMS without one) and `no_consent:<status>` (a
    marketing purpose whose consent is not `granted`) are dropped;
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from waymark.erasure import ERASURE_REASON, erased_customers_sql
-from waymark.journeys.engine import crash
+from waymark.core import crash
+from waymark.core.erasure import ERASURE_REASON, erased_customers_sql
 from waymark.journeys.engine.advance import apply_moves, route_moves
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.render import Renderer, context_rows, error_text, payload_json

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import duckdb
 
+from waymark.core.instants import to_warehouse
 from waymark.journeys.engine.plan import JourneyPlan
 from waymark.journeys.engine.sql import EngineError
 from waymark.journeys.engine.state import Tables
-from waymark.journeys.engine.tick import DEFAULT_LOOKBACK, naive_utc, tick
+from waymark.journeys.engine.tick import DEFAULT_LOOKBACK, tick
 from waymark.journeys.journey import Journey, ScheduleEntry
 from waymark.journeys.references import Project
 
@@ -77,7 +78,7 @@ def simulate(
     every: timedelta = timedelta(hours=1),
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> Simulation:
-    start, end = naive_utc(start), naive_utc(end)
+    start, end = to_warehouse(start), to_warehouse(end)
     if end < start:
         raise EngineError(f"--to {end} is before --from {start}")
     if every <= timedelta(0):

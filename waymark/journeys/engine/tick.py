@@ -14,6 +14,10 @@ Steps 1-4 work in temporary tables only, so the journey tables change all at onc
 all: a crash anywhere before the commit leaves them as they were, and the next tick redoes the
 work; after the commit, running the same as_of again finds nothing new (every instance is
 waiting past as_of, and every entry in the window is already recognised).
+
+The engine calls `waymark.core.crash.point(name)` between its writes, at the points in
+`CRASH_POINTS`, so tests can kill a tick anywhere and compare the state after a rerun with an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 
-from waymark.journeys.engine import crash
+from waymark.core import crash
+from waymark.core.instants import to_warehouse
 from waymark.journeys.engine.advance import run_rounds
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.enrol import enrol
@@ -49,6 +54,24 @@ from waymark.journeys.references import Project
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
 """How far behind the previous tick a window reaches, for events that land late."""
+
+CRASH_POINTS = (
+    "tick.begin",
+    "tick.after_enrol",
+    "tick.after_exits",
+    "tick.after_goals",
+    "tick.after_round",  # every advance round (engine/advance.py)
+    "tick.after_sends",  # every batch of send decisions (engine/sends.py)
+    "tick.before_write",  # this and the five after it: engine/write.py
+    "tick.after_instances",
+    "tick.after_step_log",
+    "tick.after_outbox",
+    "tick.after_profiles",
+    "tick.after_watermarks",
+    "tick.before_commit",
+    "tick.after_commit",
+)
+"""The crash points a tick reaches, in order."""
 
 
 @dataclass
@@ -84,13 +107,6 @@ class TickResult:
         }
 
 
-def naive_utc(instant: datetime) -> datetime:
-    """The warehouse stores UTC without an offset."""
-    if instant.tzinfo is not None:
-        instant = instant.astimezone(UTC).replace(tzinfo=None)
-    return instant
-
-
 def plans_for(journeys: Sequence[Journey], project: Project) -> dict[str, JourneyPlan]:
     events = project.catalogue.events
     return {
@@ -110,7 +126,7 @@ def tick(
 ) -> TickResult:
     """Evaluate every journey as of `as_of` and commit the result; see the module docstring."""
     ctx = TickContext(
-        con, tables or Tables(), naive_utc(as_of), plans_for(journeys, project), lookback
+        con, tables or Tables(), to_warehouse(as_of), plans_for(journeys, project), lookback
     )
     crash.point("tick.begin")
     ensure_state(con, ctx.tables)

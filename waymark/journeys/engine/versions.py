@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from waymark.journeys.engine.context import TickContext
+from waymark.journeys.engine.context import Deployment, TickContext
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.journey import AudienceEntry, EventEntry, Journey
 
@@ -40,36 +40,6 @@ class Recorded:
     entry: str
     existing_members: str | None
     skip_members_before: datetime | None
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """A journey's version in this tick: recorded earlier, or decided now (`is_new`)."""
-
-    journey: str
-    version: str
-    number: int
-    entry: str
-    existing_members: str | None
-    decision: str
-    """enrol | skip | none: what is done with the current members of the entry audience."""
-    reason: str
-    skip_members_before: datetime | None
-    is_new: bool
-    members: int | None = None
-    enrolled: int | None = None
-
-    @property
-    def enrols_existing(self) -> bool:
-        return self.is_new and self.decision == "enrol"
-
-    def describe(self) -> str:
-        """One line for the tick summary."""
-        text = f"version {self.version}: "
-        if self.decision == "none":
-            return text + f"nothing to decide ({self.reason})"
-        text += f"existing members {self.decision} ({self.reason}), "
-        return text + f"{self.enrolled or 0} of {self.members or 0} entered"
 
 
 def entry_label(journey: Journey) -> str:

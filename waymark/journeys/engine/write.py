@@ -6,7 +6,7 @@ instance's previous count plus their order in this tick.
 
 from __future__ import annotations
 
-from waymark.journeys.engine import crash
+from waymark.core import crash
 from waymark.journeys.engine.context import TickContext
 from waymark.journeys.engine.sql import Binder
 from waymark.journeys.engine.state import INSTANCE_COLUMNS

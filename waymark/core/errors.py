@@ -20,7 +20,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class JourneyIssue:
+class Issue:
     """One located problem: `file:line:column: field: message`."""
 
     file: Path
@@ -36,10 +36,10 @@ class JourneyIssue:
         )
 
 
-class JourneyValidationError(ValueError):
+class ConfigError(ValueError):
     """Every problem found in one or more files, one per line of the message."""
 
-    def __init__(self, issues: Sequence[JourneyIssue]) -> None:
+    def __init__(self, issues: Sequence[Issue]) -> None:
         self.issues = list(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
@@ -55,11 +55,17 @@ def display_path(parts: Iterable[str | int]) -> str:
     return text
 
 
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` a typo of `name` most likely meant, or None when none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(name: str, choices: Iterable[str], prefix: str = "") -> str:
     """`; did you mean 'first_name'?` for the closest of `choices`, or nothing when none is
     close; `prefix` is put before the suggestion (`customer.`)."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{prefix}{close[0]}'?" if close else ""
+    close = closest(name, choices)
+    return f"; did you mean '{prefix}{close}'?" if close else ""
 
 
 def _shown(path: Path) -> str:

@@ -1,48 +1,64 @@
 """`waymark query "SQL"`: read-only SQL over the warehouse, printed as a table, CSV or JSON.
 
 Everything Waymark decides is a table, and a newcomer should not need a DuckDB command line to
-read one. The warehouse is opened read-only, so a query can never change it; a statement that
-would write is refused by DuckDB. DuckDB lets one process open the file while another writes it,
-so while a build or a Dagster run holds the warehouse a query fails at once with a line saying so.
+read one. The query itself runs in `waymark.warehouse.query`; this module prints its rows.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
-from dataclasses import dataclass
+import sys
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import duckdb
+from waymark.cli.args import whole_number
+from waymark.cli.errors import CommandError, require_warehouse
+from waymark.core.home import WaymarkHome
+from waymark.warehouse.query import QueryResult
 
-from waymark.cli_errors import CommandError
-
+# Rows `waymark query` prints as a table unless told otherwise; CSV and JSON write every row.
+QUERY_TABLE_ROWS = 100
+QUERY_FORMATS = ("table", "csv", "json")
 NUMBERS = (int, float, Decimal)
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """The columns and rows of the last statement; `more` when rows past the limit exist."""
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `query` to the `waymark` parser."""
+    query = commands.add_parser("query", help="run read-only SQL on the warehouse; print a table")
+    query.add_argument("sql", help='such as "select * from marts.customers limit 5"')
+    query.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
+    query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="default table")
+    query.add_argument(
+        "--max-rows",
+        type=whole_number(0),
+        help=f"rows printed (default {QUERY_TABLE_ROWS} for a table, every row for csv and "
+        "json; 0 for every row)",
+    )
+    query.set_defaults(handler=_query)
 
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    more: bool = False
 
+def _query(args: argparse.Namespace) -> int:
+    from waymark.warehouse.query import run_query
 
-def run_query(warehouse: Path, sql: str, max_rows: int | None = None) -> QueryResult:
-    """Run `sql` on a read-only connection; at most `max_rows` rows (None: all)."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        con.execute(sql)
-        if con.description is None:  # a statement without a result, such as `pragma ...`
-            return QueryResult([], [])
-        columns = [column[0] for column in con.description]
-        if max_rows is None:
-            return QueryResult(columns, con.fetchall())
-        rows = con.fetchmany(max_rows + 1)
-    return QueryResult(columns, rows[:max_rows], more=len(rows) > max_rows)
+    warehouse = Path(args.warehouse) if args.warehouse else WaymarkHome.resolve(args.home).warehouse
+    require_warehouse(warehouse)
+    limit = args.max_rows if args.max_rows is not None else (
+        QUERY_TABLE_ROWS if args.format == "table" else 0
+    )  # fmt: skip
+    result = run_query(warehouse, args.sql, limit or None)
+    WRITERS[args.format](result, sys.stdout)
+    sys.stdout.flush()  # the rows, then what was left out of them
+    if result.more:
+        print(
+            f"first {limit:,} rows shown: --max-rows 0 shows every row, --format csv or json "
+            "writes them all",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def write_table(result: QueryResult, out: IO[str]) -> None:

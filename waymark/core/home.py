@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEMO_DATA_DIR = PROJECT_ROOT / "seeds" / "demo"
 # The demo data's window ends here; the demo evaluates every time rule as of this instant.
-DEMO_AS_OF = "2026-06-30 00:00:00"
+DEMO_AS_OF = datetime(2026, 6, 30, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from waymark.core.home import DBT_PROJECT_DIR
+
 WHITESPACE = " \t\r\n"
 
 EMAIL_PATTERN = r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$"
@@ -46,7 +48,7 @@ E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 _E164_RE = re.compile(E164_PATTERN)
 _NON_DIGITS_RE = re.compile(r"[^0-9]")
 
-BLOCKLIST_PATH = Path(__file__).parents[1] / "dbt_project/seeds/identifier_blocklist.csv"
+BLOCKLIST_PATH = DBT_PROJECT_DIR / "seeds" / "identifier_blocklist.csv"
 
 IDENTIFIER_TYPES: tuple[str, ...] = ("anonymous_id", "user_id", "email", "phone", "crm_contact_id")
 

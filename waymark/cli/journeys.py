@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waymark.cli_args import duration, existing_directory, instant, non_negative_number
-from waymark.cli_errors import CommandError, problems_error, unknown_name
-from waymark.home import PROJECT_ROOT, WaymarkHome
-from waymark.instants import parse_instant
+from waymark.cli.args import duration, existing_directory, instant, non_negative_number
+from waymark.cli.errors import CommandError, problems_error, unknown_name
+from waymark.core.home import PROJECT_ROOT, WaymarkHome
+from waymark.core.instants import now
 
 if TYPE_CHECKING:
     from waymark.journeys.journey import Journey
@@ -161,7 +161,7 @@ def _tick(args: argparse.Namespace) -> int:
     try:
         result = tick_warehouse(
             warehouse_path(args),
-            args.as_of or parse_instant(None),
+            args.as_of or now(),
             paths=_paths(args),
             lookback=timedelta(hours=args.lookback_hours),
         )
@@ -174,6 +174,7 @@ def _tick(args: argparse.Namespace) -> int:
 def _journey(args: argparse.Namespace) -> tuple[ProjectReport, Journey]:
     """The validated project and the journey named on the command line, or a one-line error:
     its first problem when its file is invalid, the nearest name when there is no such file."""
+    from waymark.journeys.loading import journey_files
     from waymark.journeys.validation import validate_project
 
     paths = _paths(args)
@@ -184,12 +185,9 @@ def _journey(args: argparse.Namespace) -> tuple[ProjectReport, Journey]:
     problems = [issue for issue in report.issues if Path(issue.file).stem == args.journey]
     if problems:
         raise problems_error(problems, "waymark journeys validate")
-    names = sorted({j.name for j in report.journeys} | _journey_file_names(paths.journeys))
+    files = {path.stem for path in journey_files(paths.journeys)}
+    names = sorted({j.name for j in report.journeys} | files)
     raise unknown_name("journey", args.journey, names, paths.journeys)
-
-
-def _journey_file_names(folder: Path) -> set[str]:
-    return {path.stem for path in Path(folder).glob("*.yml") if not path.name.startswith("_")}
 
 
 def _simulate(args: argparse.Namespace) -> int:

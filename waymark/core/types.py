@@ -1,4 +1,4 @@
-"""Value types shared by journey, template and catalogue files.
+"""Value types shared by every config file: journeys, templates, catalogues, syncs, destinations.
 
 Each type validates the text a person writes and publishes the same rule in the JSON Schema, so an
 editor flags a bad value before `waymark journeys validate` does.
@@ -109,45 +109,6 @@ def _timezone(value: str) -> str:
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
 """An IANA time zone name, such as `Europe/Berlin` or `UTC`."""
-
-_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_NAMES: tuple[dict[str, int], ...] = (
-    {},
-    {},
-    {},
-    {month: number for number, month in enumerate(_MONTHS, start=1)},
-    {day: number for number, day in enumerate(_WEEKDAYS)},
-)
-
-
-def _cron(value: str) -> str:
-    """Five standard fields (minute hour day-of-month month day-of-week)."""
-    fields = value.split()
-    if len(fields) != 5:
-        raise ValueError(f"'{value}' needs five cron fields: minute hour day month weekday")
-    for field, (low, high), names in zip(fields, _CRON_RANGES, _CRON_NAMES, strict=True):
-        for item in field.split(","):
-            if not _cron_item(item.lower(), low, high, names):
-                raise ValueError(f"'{item}' in cron '{value}' is not valid for {low}-{high}")
-    return value
-
-
-def _cron_item(item: str, low: int, high: int, names: dict[str, int]) -> bool:
-    base, _, step = item.partition("/")
-    if step and not (step.isdigit() and int(step) > 0):
-        return False
-    if base == "*":
-        return True
-    bounds = [names.get(part, int(part) if part.isdigit() else -1) for part in base.split("-")]
-    if len(bounds) > 2 or any(not low <= bound <= high for bound in bounds):
-        return False
-    return len(bounds) == 1 or bounds[0] <= bounds[1]
-
-
-Cron = Annotated[str, AfterValidator(_cron)]
-"""A five-field cron expression, such as `0 9 * * mon`."""
 
 ScalarValue = str | int | float | bool | None
 

@@ -12,11 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from waymark.environment import temporary_environment
-from waymark.home import DBT_PROJECT_DIR
+from waymark.core.environment import temporary_environment
+from waymark.core.home import DBT_PROJECT_DIR
+from waymark.core.instants import format_instant
 
 
 class BuildError(RuntimeError):
@@ -43,9 +45,10 @@ class BuildResult:
 
 
 def dbt_environment(
-    data_dir: Path, warehouse: Path, as_of: str | None, target_path: Path, log_path: Path
+    data_dir: Path, warehouse: Path, as_of: datetime | None, target_path: Path, log_path: Path
 ) -> dict[str, str]:
-    """The environment variables the dbt project reads."""
+    """The environment variables the dbt project reads; without `as_of` the project's own
+    default (now) applies."""
     env = {
         "WAYMARK_DATA_DIR": str(Path(data_dir).resolve()),
         "WAYMARK_WAREHOUSE": str(Path(warehouse).resolve()),
@@ -54,7 +57,7 @@ def dbt_environment(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     if as_of:
-        env["WAYMARK_AS_OF"] = as_of
+        env["WAYMARK_AS_OF"] = format_instant(as_of)
     return env
 
 

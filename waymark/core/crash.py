@@ -1,16 +1,11 @@
 """Named points where a run can be made to die, for proving that no effect is lost or doubled.
 
-The delivery code calls `point(name)` between its durable steps. Nothing happens unless a hook
-is installed: tests install one that raises `SimulatedCrash` (in process) or kills the process
-with SIGKILL (in a subprocess), then run again and count effects at the destination.
-
-Points: `sync.before_send` (operations marked in flight, nothing sent), `sync.after_send`
-(destination answered, nothing recorded), `sync.after_record`, `send.before_send`,
-`send.after_send`, `erasure.after_removals` (an erasure run recorded, not yet audited), and
-inside clients `postgres.before_commit`, `files.after_delta`,
-`webhook.after_request`, `smtp.after_data`, `meta.after_request`, `google_ads.after_request`,
-`hubspot.after_request`, `salesforce.after_request`, `sendgrid.after_request`,
-`twilio.after_request`.
+Code that writes in several durable steps (a journey tick, a sync, a send, an erasure) calls
+`point(name)` between them. Nothing happens unless a hook is installed: tests install one that
+raises `SimulatedCrash` (in process, `crash_at`) or kills the process with SIGKILL (in a
+subprocess), then run again and compare the effects with an uninterrupted run. Each package
+lists the points it calls beside the code that calls them: the journey engine in
+`waymark/journeys/engine/tick.py` (`CRASH_POINTS`), activations in `activations/__init__.py`.
 """
 
 from __future__ import annotations

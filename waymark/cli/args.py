@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from waymark.cli_errors import UsageError, did_you_mean
-from waymark.instants import format_instant, parse_instant
+from waymark.cli.errors import UsageError, did_you_mean
+from waymark.core.instants import parse_instant
 
 
 class WaymarkArgumentParser(argparse.ArgumentParser):
@@ -118,23 +118,17 @@ def iso_date(text: str) -> date:
 
 
 def instant(text: str) -> datetime:
-    """An argparse type: an ISO 8601 instant as naive UTC (see `waymark.instants`)."""
+    """An argparse type: an ISO 8601 instant, aware UTC (see `waymark.core.instants`)."""
     try:
         return parse_instant(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def instant_text(text: str) -> str:
-    """An argparse type: an ISO 8601 instant, normalised to the `YYYY-MM-DD HH:MM:SS` UTC text
-    the dbt project and the activations engine read."""
-    return format_instant(instant(text))
-
-
 def duration(text: str) -> Any:
     """An argparse type: a positive duration such as 30m, 1h, 7d (a `timedelta`)."""
     # Imported here: the journey types load pydantic, which `waymark --help` does not need.
-    from waymark.journeys.types import parse_duration
+    from waymark.core.types import parse_duration
 
     try:
         return parse_duration(text)

@@ -14,12 +14,13 @@ command line itself is wrong, 70 an unexpected internal error, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from waymark.core.errors import closest
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -55,8 +56,8 @@ class UsageError(CommandError):
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the nearest of `choices`, or nothing when none is close."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(name, choices)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def unknown_name(

@@ -1,9 +1,9 @@
 """YAML that remembers where every value came from.
 
-Journeys, templates and catalogues are read through here so that every error can name the file,
-line, column and field path. The loader resolves plain scalars the way JSON (and YAML 1.2) does:
-PyYAML's YAML 1.1 defaults would turn `21:00` into the integer 1260 and `no` into False, which
-silently breaks quiet hours and property filters.
+Every config file (journeys, templates, catalogues, syncs, destinations) is read through here
+so that every error can name the file, line, column and field path. The loader resolves plain
+scalars the way JSON (and YAML 1.2) does: PyYAML's YAML 1.1 defaults would turn `21:00` into the
+integer 1260 and `no` into False, which silently breaks quiet hours and property filters.
 
 Files are hostile input to a validator, so reading one never hangs and never raises: bytes that
 are not UTF-8, control characters, numbers no config needs (a 5,001-digit integer, 1e999),
@@ -25,7 +25,7 @@ from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from waymark.journeys.errors import JourneyIssue, Loc, display_path
+from waymark.core.errors import Issue, Loc, display_path
 
 # Numbers follow JSON's grammar, so a code such as 007 stays text instead of becoming 7.
 _INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
@@ -168,9 +168,9 @@ class YamlSource:
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         return position, display_path(parts)
 
-    def issue(self, loc: Loc, message: str, *, missing: bool = False) -> JourneyIssue:
+    def issue(self, loc: Loc, message: str, *, missing: bool = False) -> Issue:
         position, path = self.locate(loc, missing=missing)
-        return JourneyIssue(self.path, position.line, position.column, path, message)
+        return Issue(self.path, position.line, position.column, path, message)
 
     def value_node(self, loc: Loc) -> Node | None:
         """The node at `loc` when every part of it exists in the file."""
@@ -195,7 +195,7 @@ def _child(node: Node | None, part: str | int) -> tuple[yaml.Mark, Node] | None:
     return None
 
 
-def read_yaml(path: Path) -> tuple[YamlSource, list[JourneyIssue]]:
+def read_yaml(path: Path) -> tuple[YamlSource, list[Issue]]:
     """Parse `path`; syntax errors and duplicate keys come back as issues, not exceptions."""
     text, issue = _decoded(path)
     if issue is not None:
@@ -227,7 +227,7 @@ def read_yaml(path: Path) -> tuple[YamlSource, list[JourneyIssue]]:
     return YamlSource(path, root, data), []
 
 
-def _decoded(path: Path) -> tuple[str, JourneyIssue | None]:
+def _decoded(path: Path) -> tuple[str, Issue | None]:
     """The file's text, or where its first byte that is not UTF-8 is."""
     data = path.read_bytes()
     try:
@@ -239,28 +239,28 @@ def _decoded(path: Path) -> tuple[str, JourneyIssue | None]:
         column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
         byte = data[error.start]
         message = f"not UTF-8: byte 0x{byte:02x} cannot be read; save the file as UTF-8"
-        return "", JourneyIssue(path, line, column, "", message)
+        return "", Issue(path, line, column, "", message)
 
 
-def _reader_issue(path: Path, text: str, error: yaml.reader.ReaderError) -> JourneyIssue:
+def _reader_issue(path: Path, text: str, error: yaml.reader.ReaderError) -> Issue:
     """A character YAML does not allow (a control character), at its line and column."""
     before = text[: error.position]
     line = before.count("\n") + 1
     column = error.position - (before.rfind("\n") + 1) + 1
     message = f"invalid YAML: character U+{error.character:04X} is not allowed ({error.reason})"
-    return JourneyIssue(path, line, column, "", message)
+    return Issue(path, line, column, "", message)
 
 
-def _syntax_issue(path: Path, error: yaml.MarkedYAMLError) -> JourneyIssue:
+def _syntax_issue(path: Path, error: yaml.MarkedYAMLError) -> Issue:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = " ".join(part for part in (error.context, error.problem) if part)
-    return JourneyIssue(path, line, column, "", f"invalid YAML: {message}")
+    return Issue(path, line, column, "", f"invalid YAML: {message}")
 
 
-def _duplicate_keys(path: Path, root: Node | None) -> Sequence[JourneyIssue]:
+def _duplicate_keys(path: Path, root: Node | None) -> Sequence[Issue]:
     """Every repeated key: PyYAML would keep the last one and silently drop the first."""
-    issues: list[JourneyIssue] = []
+    issues: list[Issue] = []
     stack: list[tuple[Node, tuple[str | int, ...]]] = [(root, ())] if root is not None else []
     while stack:
         node, loc = stack.pop()
@@ -271,7 +271,7 @@ def _duplicate_keys(path: Path, root: Node | None) -> Sequence[JourneyIssue]:
                 if name in seen:
                     first = seen[name].line + 1
                     issues.append(
-                        JourneyIssue(
+                        Issue(
                             path,
                             key.start_mark.line + 1,
                             key.start_mark.column + 1,

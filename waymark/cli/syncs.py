@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waymark.cli_args import existing_directory, instant, instant_text, whole_number
-from waymark.cli_errors import CommandError, problems_error, require_warehouse, unknown_name
-from waymark.home import WaymarkHome
+from waymark.cli.args import existing_directory, instant, whole_number
+from waymark.cli.errors import CommandError, problems_error, require_warehouse, unknown_name
+from waymark.core.home import WaymarkHome
+from waymark.core.instants import now, to_warehouse
 
 if TYPE_CHECKING:
     from activations.sync_files import SyncPaths, SyncProject
@@ -85,7 +87,7 @@ def _run_options(parser: argparse.ArgumentParser, *, dry_run: bool = True) -> No
     parser.add_argument("--warehouse", help="DuckDB file (default <home>/warehouse.duckdb)")
     parser.add_argument(
         "--as-of",
-        type=instant_text,
+        type=instant,
         help="consent and suppression as of this UTC time (default now)",
     )
     if dry_run:
@@ -137,10 +139,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from activations.sync_checks import check_models
-    from orchestration.manifest import MANIFEST_PATH, prepare_manifest
 
     project = _load(args)
-    check_models(project, MANIFEST_PATH, prepare_manifest, MANIFEST_PATH.parent.parent)
+    check_models(project)
     for issue in project.issues:
         print(issue)
     if project.issues:
@@ -156,10 +157,8 @@ def _warehouse(args: argparse.Namespace) -> Path:
     return require_warehouse(chosen)
 
 
-def _as_of(args: argparse.Namespace) -> str:
-    from activations.runs import utc_now
-
-    return args.as_of or utc_now().strftime("%Y-%m-%d %H:%M:%S")
+def _as_of(args: argparse.Namespace) -> datetime:
+    return args.as_of or now()
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -236,28 +235,23 @@ def _sends(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from activations.erasure import ErasureRequestError, record_request
+    from activations.erasure import ErasureRequestError, record_request_in
     from activations.runs import utc_now
-    from activations.tables import ensure_tables
 
     warehouse = _warehouse(args)
-    now = utc_now()
+    received_at = utc_now()
     try:
-        requested_at = args.requested_at or now
-        with duckdb.connect(str(warehouse)) as con:
-            ensure_tables(con)
-            request_id, new = record_request(
-                con,
-                customer_id=args.customer,
-                email=args.email,
-                phone=args.phone,
-                country=args.country,
-                requested_at=requested_at,
-                received_at=now,
-                external_ref=args.reference,
-            )
+        requested_at = to_warehouse(args.requested_at) if args.requested_at else received_at
+        request_id, new = record_request_in(
+            warehouse,
+            customer_id=args.customer,
+            email=args.email,
+            phone=args.phone,
+            country=args.country,
+            requested_at=requested_at,
+            received_at=received_at,
+            external_ref=args.reference,
+        )
     except (ErasureRequestError, ValueError) as error:
         raise CommandError(str(error)) from None
     state = "recorded" if new else "already recorded"
@@ -268,23 +262,18 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _erase(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from activations.erasure import ErasureRequestError, import_requests
+    from activations.erasure import ErasureRequestError, import_requests_into
     from activations.erasure_run import process_erasures
     from activations.runner import RunOptions
     from activations.runs import utc_now
     from activations.secrets import Secrets
-    from activations.tables import ensure_tables
 
     project = _load(args)
     warehouse = _warehouse(args)
     relation = getattr(args, "requests_from", None)
     if relation:
         try:
-            with duckdb.connect(str(warehouse)) as con:
-                ensure_tables(con)
-                imported = import_requests(con, relation, utc_now())
+            imported = import_requests_into(warehouse, relation, utc_now())
         except ErasureRequestError as error:
             raise CommandError(str(error)) from None
         print(f"{imported} new erasure request(s) imported from {relation}")
